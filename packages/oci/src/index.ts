@@ -1,0 +1,1 @@
+export { KanikoError } from './kaniko-error.js';
