@@ -1,1 +1,11 @@
+export * from './descriptor.js';
+export * from './digest.js';
+export * from './image.js';
+export * from './image-config.js';
+export * from './image-index.js';
 export { KanikoError } from './kaniko-error.js';
+export * from './layer.js';
+export * from './manifest.js';
+export * from './media-types.js';
+export * from './oci-error.js';
+export * from './platform.js';

@@ -1,0 +1,64 @@
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import zlib from 'node:zlib';
+import type { Compression } from '../media-types.js';
+
+/** A decompressor transform for a layer compression (`none` is a pass-through). */
+export function createDecompressor(compression: Compression): Transform {
+  switch (compression) {
+    case 'gzip':
+      return zlib.createGunzip();
+    case 'zstd':
+      return zlib.createZstdDecompress();
+    default:
+      return new PassThrough();
+  }
+}
+
+/**
+ * Sets the gzip header's OS byte (offset 9) to 255 ("unknown"), as Go's gzip writer does, so the
+ * compressed bytes do not depend on the host OS. zlib already writes mtime 0 and no file name.
+ */
+class GzipHeaderNormalizer extends Transform {
+  #offset = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.#offset <= 9 && this.#offset + chunk.byteLength > 9) {
+      const copy = Buffer.from(chunk);
+      copy[9 - this.#offset] = 0xff;
+      chunk = copy;
+    }
+    this.#offset += chunk.byteLength;
+    cb(null, chunk);
+  }
+}
+
+/** Default compression levels: gzip 6 (zlib's default), zstd 3 (zstd's default). */
+export const DEFAULT_LEVEL: Record<Compression, number> = { gzip: 6, zstd: 3, none: 0 };
+
+/**
+ * Compressor transforms for a layer compression; returns a list to pipe in order. Output is
+ * deterministic for equal input, level and Node/zlib version.
+ */
+export function createCompressor(compression: Compression, level?: number): Transform[] {
+  switch (compression) {
+    case 'gzip':
+      return [
+        zlib.createGzip({ level: level ?? DEFAULT_LEVEL.gzip, chunkSize: 64 * 1024 }),
+        new GzipHeaderNormalizer(),
+      ];
+    case 'zstd':
+      return [
+        zlib.createZstdCompress({
+          params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? DEFAULT_LEVEL.zstd },
+        }),
+      ];
+    default:
+      return [];
+  }
+}
+
+/** Detects gzip/zstd by magic bytes; everything else is `none`. */
+export function sniffCompression(head: Uint8Array): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  return 'none';
+}
