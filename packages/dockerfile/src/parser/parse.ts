@@ -30,8 +30,8 @@ function splitLines(text: string): string[] {
   }
 }
 
-function continuationRegex(escape: string): RegExp {
-  const e = `\\${escape}`;
+function continuationRegex(token: string): RegExp {
+  const e = `\\${token}`;
   return new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
 }
 
