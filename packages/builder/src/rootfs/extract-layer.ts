@@ -1,0 +1,290 @@
+import {
+  chmod,
+  lchown,
+  link,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  readdir,
+  rm,
+  symlink,
+  unlink,
+} from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { BuilderError } from '../builder-error.js';
+import { cleanRelative, RootResolver } from './root-resolver.js';
+import { makeSpecial } from './special-files.js';
+import { readTar, type TarEntry, type TarHeader } from './tar-reader.js';
+import { writeXattrs } from './xattrs.js';
+
+export const WHITEOUT_PREFIX = '.wh.';
+export const OPAQUE_WHITEOUT = '.wh..wh..opq';
+
+export interface ExtractOptions {
+  /** Apply the uid/gid of entries (lchown). Default true; needs root (or CAP_CHOWN). */
+  chown?: boolean;
+  /** Apply `SCHILY.xattr.*` records. Default true. */
+  xattrs?: boolean;
+  /** Refuse any regular file whose header claims more bytes than this. */
+  maxEntrySize?: number;
+  /** Refuse the layer once its regular files add up to more bytes than this. */
+  maxTotalSize?: number;
+  /** Paths (clean, relative to the root) that entries and whiteouts must leave alone, e.g. `proc`. */
+  ignore?: (rel: string) => boolean;
+}
+
+export interface ExtractStats {
+  entries: number;
+  bytes: number;
+  whiteouts: number;
+  skipped: number;
+}
+
+const dirname = (rel: string): string => {
+  const i = rel.lastIndexOf('/');
+  return i === -1 ? '' : rel.slice(0, i);
+};
+const basename = (rel: string): string => rel.slice(rel.lastIndexOf('/') + 1);
+const joinRel = (dir: string, name: string): string => (dir ? `${dir}/${name}` : name);
+
+async function lstatOrNull(abs: string) {
+  return lstat(abs).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return null;
+    throw e;
+  });
+}
+
+/** State of one extraction: which paths this layer wrote (whiteouts only hide lower layers). */
+class LayerApplier {
+  readonly resolver: RootResolver;
+  private readonly written = new Set<string>();
+  private readonly writtenAncestors = new Set<string>();
+  private readonly dirTimes: Array<{ abs: string; depth: number; mtime: number }> = [];
+  readonly stats: ExtractStats = { entries: 0, bytes: 0, whiteouts: 0, skipped: 0 };
+
+  constructor(
+    root: string,
+    private readonly opts: ExtractOptions,
+  ) {
+    this.resolver = new RootResolver(root);
+  }
+
+  private markWritten(rel: string): void {
+    this.written.add(rel);
+    for (let d = dirname(rel); d !== ''; d = dirname(d)) {
+      if (this.writtenAncestors.has(d)) break;
+      this.writtenAncestors.add(d);
+    }
+  }
+
+  private async remove(rel: string): Promise<void> {
+    await rm(this.resolver.abs(rel), { recursive: true, force: true });
+    this.resolver.forget(rel);
+  }
+
+  async apply(entry: TarEntry): Promise<void> {
+    const h = entry.header;
+    const clean = cleanRelative(h.name);
+    if (clean === null) {
+      throw new BuilderError(
+        'UNSAFE_LAYER_ENTRY',
+        `extracting layer: entry ${h.name} climbs out of the root`,
+        {
+          entry: h.name,
+        },
+      );
+    }
+    this.stats.entries++;
+    if (clean === '' || this.opts.ignore?.(clean)) {
+      this.stats.skipped++;
+      return;
+    }
+    const base = basename(clean);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      await this.whiteout(clean, base);
+      return;
+    }
+    const target = await this.resolver.resolve(clean, { createParents: { mode: 0o755 } });
+    const existing = await lstatOrNull(target.abs);
+    if (existing) {
+      if (h.type === 'directory' && existing.isDirectory()) {
+        // keep contents; metadata is applied below
+      } else if (existing.isDirectory()) {
+        await this.remove(target.rel);
+      } else {
+        await unlink(target.abs);
+      }
+    }
+    switch (h.type) {
+      case 'directory':
+        if (!existing?.isDirectory()) await mkdir(target.abs, { mode: 0o700 });
+        this.resolver.remember(target.rel);
+        break;
+      case 'file':
+        await this.writeFile(entry, target.abs);
+        break;
+      case 'symlink':
+        await symlink(h.linkname, target.abs);
+        break;
+      case 'hardlink':
+        await this.hardlink(h, target.abs);
+        this.markWritten(target.rel);
+        return;
+      default:
+        await makeSpecial(target.abs, h.type, h.devmajor, h.devminor, h.name);
+    }
+    await this.applyMetadata(h, target.abs, target.rel);
+    this.markWritten(target.rel);
+  }
+
+  private async whiteout(clean: string, base: string): Promise<void> {
+    this.stats.whiteouts++;
+    const dir = dirname(clean);
+    if (this.opts.ignore?.(dir || '.')) return;
+    if (base === OPAQUE_WHITEOUT) {
+      const resolved = await this.resolver.resolve(dir, { followFinal: true });
+      if (!resolved.missingParent) await this.opaque(resolved.rel);
+      return;
+    }
+    if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // aufs metadata (.wh..wh.plnk …)
+    const name = base.slice(WHITEOUT_PREFIX.length);
+    const victim = joinRel(dir, name);
+    if (this.opts.ignore?.(victim)) return;
+    const resolved = await this.resolver.resolve(victim);
+    if (resolved.missingParent || this.written.has(resolved.rel)) return;
+    await this.remove(resolved.rel);
+  }
+
+  /** Removes everything under `rel` that lower layers put there, keeping what this layer wrote. */
+  private async opaque(rel: string): Promise<void> {
+    const abs = this.resolver.abs(rel);
+    const st = await lstatOrNull(abs);
+    if (!st?.isDirectory()) return;
+    for (const name of await readdir(abs)) {
+      const child = joinRel(rel, name);
+      if (this.opts.ignore?.(child)) continue;
+      if (this.writtenAncestors.has(child)) {
+        await this.opaque(child);
+      } else if (!this.written.has(child)) {
+        await this.remove(child);
+      } else if ((await lstat(this.resolver.abs(child))).isDirectory()) {
+        await this.opaque(child);
+      }
+    }
+  }
+
+  private async writeFile(entry: TarEntry, abs: string): Promise<void> {
+    const h = entry.header;
+    if (this.opts.maxEntrySize !== undefined && h.size > this.opts.maxEntrySize) {
+      throw new BuilderError(
+        'LAYER_TOO_LARGE',
+        `extracting layer: entry ${h.name} claims ${h.size} bytes, over the limit of ${this.opts.maxEntrySize}`,
+        { entry: h.name },
+      );
+    }
+    if (this.opts.maxTotalSize !== undefined && this.stats.bytes + h.size > this.opts.maxTotalSize) {
+      throw new BuilderError(
+        'LAYER_TOO_LARGE',
+        `extracting layer: entry ${h.name} takes the layer over its limit of ${this.opts.maxTotalSize} bytes`,
+        { entry: h.name },
+      );
+    }
+    const fh = await open(abs, 'wx', 0o600);
+    try {
+      for await (const chunk of entry.body()) {
+        await fh.write(chunk);
+        this.stats.bytes += chunk.length;
+      }
+    } catch (error) {
+      await fh.close();
+      await unlink(abs).catch(() => undefined);
+      throw error;
+    }
+    await fh.close();
+  }
+
+  private async hardlink(h: TarHeader, abs: string): Promise<void> {
+    const cleanTarget = cleanRelative(h.linkname);
+    if (cleanTarget === null || cleanTarget === '') {
+      throw new BuilderError(
+        'UNSAFE_LAYER_ENTRY',
+        `extracting layer: hardlink ${h.name} points outside the root (${h.linkname})`,
+        { entry: h.name },
+      );
+    }
+    const target = await this.resolver.resolve(cleanTarget);
+    const st = target.missingParent ? null : await lstatOrNull(target.abs);
+    if (!st) {
+      throw new BuilderError(
+        'INVALID_LAYER',
+        `extracting layer: hardlink ${h.name} targets missing ${h.linkname}`,
+        {
+          entry: h.name,
+        },
+      );
+    }
+    if (st.isDirectory()) {
+      throw new BuilderError(
+        'UNSAFE_LAYER_ENTRY',
+        `extracting layer: hardlink ${h.name} targets a directory`,
+        {
+          entry: h.name,
+        },
+      );
+    }
+    await link(target.abs, abs);
+  }
+
+  private async applyMetadata(h: TarHeader, abs: string, rel: string): Promise<void> {
+    if (this.opts.chown ?? true) await lchown(abs, h.uid, h.gid);
+    // chmod after chown: chown clears setuid/setgid bits
+    if (h.type !== 'symlink') await chmod(abs, h.mode);
+    // xattrs after chown: chown clears security.capability
+    if ((this.opts.xattrs ?? true) && h.xattrs.size > 0) await writeXattrs(abs, h.xattrs);
+    if (h.type === 'directory') {
+      this.dirTimes.push({ abs, depth: rel.split('/').length, mtime: h.mtime });
+    } else {
+      await lutimes(abs, h.mtime, h.mtime);
+    }
+  }
+
+  /** Directory mtimes last, deepest first, so creating children does not disturb them. */
+  async finish(): Promise<void> {
+    this.dirTimes.sort((a, b) => b.depth - a.depth);
+    for (const d of this.dirTimes) await lutimes(d.abs, d.mtime, d.mtime).catch(() => undefined);
+  }
+}
+
+/**
+ * Applies one uncompressed layer tar onto `root`, safely: no entry can create, or make the kernel
+ * follow, a path outside the root. Entries climbing out with `..` and hardlinks pointing out are
+ * refused (UNSAFE_LAYER_ENTRY naming the entry); absolute names and symlinks in parent components
+ * are resolved inside the root as after a chroot (contained). Whiteouts and opaque whiteouts are
+ * applied to what lower layers left; regular file bodies are streamed (never more than the tar
+ * holds), and uid/gid, mode incl. setuid/setgid/sticky, xattrs (incl. `security.capability`) and
+ * mtimes are restored, directories' mtimes after their contents.
+ */
+export async function extractLayer(
+  root: string,
+  tar: Readable | AsyncIterable<Buffer>,
+  opts: ExtractOptions = {},
+): Promise<ExtractStats> {
+  const applier = new LayerApplier(root, opts);
+  for await (const entry of readTar(tar)) {
+    try {
+      await applier.apply(entry);
+    } catch (error) {
+      if (error instanceof BuilderError && error.entry !== undefined) throw error;
+      const name = entry.header.name;
+      const code = error instanceof BuilderError ? error.code : 'EXTRACT_FAILED';
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new BuilderError(code, `extracting layer entry ${name}: ${detail}`, {
+        entry: name,
+        cause: error,
+      });
+    }
+  }
+  await applier.finish();
+  return applier.stats;
+}

@@ -1,0 +1,134 @@
+import { lstat, mkdir, readlink } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { BuilderError } from '../builder-error.js';
+
+const MAX_LINKS = 255;
+
+/** Result of resolving a path inside a root. */
+export interface Resolved {
+  /** Real path relative to the root ('' is the root itself); no component but the last is a symlink. */
+  rel: string;
+  /** Absolute host path (`root` + `rel`). */
+  abs: string;
+  /** True when some parent component does not exist (and was not created). */
+  missingParent: boolean;
+}
+
+/** Splits a path into clean components; `..` is kept for the resolver to apply. */
+export function splitPath(path: string): string[] {
+  return path.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/**
+ * Normalises a tar entry or context path to a clean relative path, or returns null when it climbs
+ * above the root (`..` past the top). Absolute names are taken relative to the root.
+ */
+export function cleanRelative(path: string): string | null {
+  const norm = posix.normalize(`/${path}`);
+  const rel = norm.replace(/^\/+/, '').replace(/\/+$/, '');
+  // posix.normalize('/..') is '/', so climbing is detected lexically before normalising
+  let depth = 0;
+  for (const c of splitPath(path)) {
+    if (c === '..') {
+      depth--;
+      if (depth < 0) return null;
+    } else depth++;
+  }
+  return rel;
+}
+
+/**
+ * Resolves paths inside `root` the way the kernel would after `chroot(root)`: every symlink met on
+ * the way (absolute or relative, in any parent component) is read and followed *by us*, with
+ * absolute targets and `..` clamped to the root, so no resolution ever leaves it and the kernel is
+ * only ever handed paths whose parent components are real directories.
+ *
+ * An instance caches directories already known to be real; call `forget()` when a path is removed
+ * or replaced. It assumes nobody else changes the tree concurrently.
+ */
+export class RootResolver {
+  private readonly knownDirs = new Set<string>();
+
+  constructor(readonly root: string) {}
+
+  abs(rel: string): string {
+    return rel === '' ? this.root : `${this.root}/${rel}`;
+  }
+
+  /** Drops cached knowledge about `rel` and everything under it. */
+  forget(rel: string): void {
+    const prefix = `${rel}/`;
+    for (const dir of this.knownDirs) if (dir === rel || dir.startsWith(prefix)) this.knownDirs.delete(dir);
+  }
+
+  /** Records `rel` as a real directory (after creating it). */
+  remember(rel: string): void {
+    this.knownDirs.add(rel);
+  }
+
+  /**
+   * Resolves `path` (relative to the root; `..` and absolute symlink targets clamp at the root).
+   * `followFinal` also follows a symlink in the last component. With `createParents`, missing parent
+   * directories are created with that mode (owned by the caller).
+   */
+  async resolve(
+    path: string,
+    opts: { followFinal?: boolean; createParents?: { mode: number } } = {},
+  ): Promise<Resolved> {
+    let parts = splitPath(path);
+    let cur: string[] = [];
+    let links = 0;
+    let missingParent = false;
+    while (parts.length > 0) {
+      const c = parts.shift() as string;
+      if (c === '..') {
+        cur.pop();
+        continue;
+      }
+      const cand = cur.length ? `${cur.join('/')}/${c}` : c;
+      const last = parts.length === 0;
+      if (this.knownDirs.has(cand)) {
+        cur.push(c);
+        continue;
+      }
+      const st = await lstat(this.abs(cand)).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return null;
+        throw e;
+      });
+      if (st === null) {
+        if (!last && opts.createParents) {
+          await mkdir(this.abs(cand), { mode: opts.createParents.mode });
+          this.knownDirs.add(cand);
+        } else if (!last) {
+          missingParent = true;
+        }
+        cur.push(c);
+        if (missingParent) {
+          cur = cur.concat(parts.filter((p) => p !== '..'));
+          break;
+        }
+        continue;
+      }
+      if (st.isSymbolicLink() && (!last || opts.followFinal)) {
+        if (++links > MAX_LINKS) {
+          throw new BuilderError('UNSAFE_PATH', `resolving ${path}: too many levels of symbolic links`, {
+            entry: path,
+          });
+        }
+        const target = await readlink(this.abs(cand));
+        if (target.startsWith('/')) cur = [];
+        parts = splitPath(target).concat(parts);
+        continue;
+      }
+      if (!last && !st.isDirectory()) {
+        throw new BuilderError('UNSAFE_PATH', `resolving ${path}: ${cand} is not a directory`, {
+          entry: path,
+        });
+      }
+      if (st.isDirectory()) this.knownDirs.add(cand);
+      cur.push(c);
+    }
+    const rel = cur.join('/');
+    return { rel, abs: this.abs(rel), missingParent };
+  }
+}
