@@ -1,0 +1,33 @@
+import type { Reference } from '../reference.js';
+import type { HttpTransport, RegistryLogEvent } from '../transport/http-transport.js';
+import type { RetryPolicy } from '../transport/retry-policy.js';
+
+/** What the pull/push/referrer modules share; one per `RegistryClient`. */
+export interface ClientContext {
+  readonly transport: HttpTransport;
+  readonly retry: RetryPolicy;
+  readonly log: (level: RegistryLogEvent['level'], message: string) => void;
+  /** Repositories (`host/repo`) known to hold a blob, for cross-repository mounts. */
+  readonly blobSources: Map<string, Set<string>>;
+  /** Parallel blob uploads per push. */
+  readonly concurrency: number;
+  /** Upload in PATCH chunks of this many bytes when a blob is larger; undefined = monolithic PUT. */
+  readonly chunkSize: number | undefined;
+  /** Endpoints to pull a reference from (mirrors, maps, then the reference itself). */
+  readonly pullEndpoints: (ref: Reference) => Reference[];
+}
+
+/** Remembers that `ref`'s repository holds `digest`. */
+export function recordBlobSource(ctx: ClientContext, ref: Reference, digest: string): void {
+  let set = ctx.blobSources.get(digest);
+  if (set === undefined) {
+    set = new Set();
+    ctx.blobSources.set(digest, set);
+  }
+  set.add(ref.name);
+}
+
+/** `/v2/<repository>/<rest>` */
+export function v2Path(ref: Reference, rest: string): string {
+  return `/v2/${ref.repository}/${rest}`;
+}

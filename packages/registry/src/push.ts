@@ -1,0 +1,263 @@
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Descriptor, type Digest, type Image, type ImageIndex, isIndexMediaType } from '@kaniko-ts/oci';
+import { repositoryScope } from './auth/authenticator.js';
+import { type ClientContext, recordBlobSource, v2Path } from './internal/context.js';
+import { Reference } from './reference.js';
+import { RegistryError } from './registry-error.js';
+import { blobExists } from './remote-blob.js';
+import { putManifest } from './remote-manifest.js';
+import { backoffDelay } from './transport/retry-policy.js';
+
+/** A blob to push: its descriptor and a way to (re)open its bytes. */
+export interface BlobSource {
+  readonly descriptor: Descriptor;
+  open(): Promise<Readable | Uint8Array>;
+}
+
+export interface PushOptions {
+  /** Repositories on the same registry (`repo/name`) to try mounting blobs from. */
+  readonly mountFrom?: readonly string[];
+}
+
+/** What happened to one blob during a push. */
+export type BlobOutcome = 'existed' | 'mounted' | 'uploaded';
+
+/**
+ * Pushes one blob: HEAD (skip if present), else a cross-repository mount from a repository known to
+ * hold it, else an upload (monolithic PUT, or PATCH chunks when larger than the chunk size). A
+ * failed upload restarts from a fresh session within the retry policy; the registry checks the
+ * digest, so a corrupt upload is rejected rather than stored.
+ */
+export async function pushBlob(
+  ctx: ClientContext,
+  ref: Reference,
+  blob: BlobSource,
+  options: PushOptions = {},
+): Promise<BlobOutcome> {
+  const { digest } = blob.descriptor;
+  if (await blobExists(ctx, ref, blob.descriptor)) {
+    recordBlobSource(ctx, ref, digest);
+    return 'existed';
+  }
+  const operation = `pushing blob ${digest} to ${ref.name}`;
+  let slept = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const outcome = await uploadOnce(ctx, ref, blob, options, operation);
+      recordBlobSource(ctx, ref, digest);
+      return outcome;
+    } catch (error) {
+      const delay = backoffDelay(ctx.retry, attempt);
+      const retryable = error instanceof RegistryError && error.retryable;
+      if (!retryable || attempt >= ctx.retry.maxAttempts || slept + delay > ctx.retry.maxTotalDelayMs)
+        throw error;
+      ctx.log('warn', `${(error as Error).message}; restarting upload in ${delay} ms`);
+      slept += delay;
+      await sleep(delay);
+    }
+  }
+}
+
+async function uploadOnce(
+  ctx: ClientContext,
+  ref: Reference,
+  blob: BlobSource,
+  options: PushOptions,
+  operation: string,
+): Promise<BlobOutcome> {
+  const { digest, size } = blob.descriptor;
+  const sources = [...(options.mountFrom ?? [])];
+  for (const name of ctx.blobSources.get(digest) ?? []) {
+    if (name.startsWith(`${ref.registry}/`)) sources.push(name.slice(ref.registry.length + 1));
+  }
+  const from = sources.find((repository) => repository !== ref.repository);
+  const scopes = [repositoryScope(ref.repository, 'pull', 'push')];
+  if (from !== undefined) scopes.push(repositoryScope(from, 'pull'));
+  const query =
+    from === undefined ? '' : `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+  const start = await ctx.transport.send({
+    method: 'POST',
+    registry: ref.registry,
+    url: v2Path(ref, `blobs/uploads/${query}`),
+    headers: { 'content-length': '0' },
+    scopes,
+    operation,
+    expect: [201, 202],
+  });
+  await start.body.dump();
+  if (start.status === 201) {
+    ctx.log('debug', `mounted blob ${digest} into ${ref.name} from ${from}`);
+    return 'mounted';
+  }
+  let location = uploadLocation(start.headers.location, start.url, operation, ref.registry);
+  if (ctx.chunkSize !== undefined && size > ctx.chunkSize) {
+    location = await patchChunks(ctx, ref, blob, location, ctx.chunkSize, scopes, operation);
+    await finish(ctx, ref, location, digest, undefined, 0, scopes, operation);
+  } else {
+    await finish(ctx, ref, location, digest, blob, size, scopes, operation);
+  }
+  return 'uploaded';
+}
+
+async function patchChunks(
+  ctx: ClientContext,
+  ref: Reference,
+  blob: BlobSource,
+  location: URL,
+  chunkSize: number,
+  scopes: string[],
+  operation: string,
+): Promise<URL> {
+  let offset = 0;
+  const send = async (chunk: Buffer) => {
+    const response = await ctx.transport.send({
+      method: 'PATCH',
+      registry: ref.registry,
+      url: location.href,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(chunk.length),
+        'content-range': `${offset}-${offset + chunk.length - 1}`,
+      },
+      body: () => chunk,
+      scopes,
+      operation,
+      expect: [202],
+      retry: false,
+    });
+    await response.body.dump();
+    offset += chunk.length;
+    location = uploadLocation(response.headers.location, location, operation, ref.registry);
+  };
+  const source = await blob.open();
+  if (source instanceof Uint8Array) {
+    for (let i = 0; i < source.length; i += chunkSize)
+      await send(Buffer.from(source.subarray(i, i + chunkSize)));
+    return location;
+  }
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  try {
+    for await (const piece of source as AsyncIterable<Buffer>) {
+      pending.push(piece);
+      pendingBytes += piece.length;
+      while (pendingBytes >= chunkSize) {
+        const all = Buffer.concat(pending);
+        await send(all.subarray(0, chunkSize));
+        pending = [all.subarray(chunkSize)];
+        pendingBytes = all.length - chunkSize;
+      }
+    }
+  } finally {
+    source.destroy();
+  }
+  if (pendingBytes > 0) await send(Buffer.concat(pending));
+  return location;
+}
+
+async function finish(
+  ctx: ClientContext,
+  ref: Reference,
+  location: URL,
+  digest: Digest,
+  blob: BlobSource | undefined,
+  size: number,
+  scopes: string[],
+  operation: string,
+): Promise<void> {
+  const url = new URL(location);
+  url.searchParams.set('digest', digest);
+  const body = blob === undefined ? undefined : await blob.open();
+  const response = await ctx.transport.send({
+    method: 'PUT',
+    registry: ref.registry,
+    url: url.href,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+    ...(body === undefined ? {} : { body: () => body }),
+    scopes,
+    operation,
+    expect: [201, 204],
+    retry: false,
+  });
+  await response.body.dump();
+}
+
+function uploadLocation(value: string | undefined, base: URL, operation: string, registry: string): URL {
+  if (value === undefined || value === '') {
+    throw new RegistryError('INVALID_RESPONSE', `${operation}: upload response has no Location header`, {
+      registry,
+    });
+  }
+  return new URL(value, base);
+}
+
+/** Runs `tasks` with at most `limit` in flight; rejects with the first failure after all settle. */
+export async function inParallel<T>(
+  limit: number,
+  items: readonly T[],
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++] as T;
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure !== undefined) throw failure.error;
+}
+
+/** Pushes an image's blobs (in parallel) then its manifest by tag, or by digest when the ref has no tag. */
+export async function pushImageTo(
+  ctx: ClientContext,
+  ref: Reference,
+  image: Image,
+  options: PushOptions = {},
+): Promise<{ digest: Digest; subject: string | undefined; descriptor: Descriptor }> {
+  const [layers, configDescriptor, rawManifest] = await Promise.all([
+    image.layers(),
+    image.configDescriptor(),
+    image.rawManifest(),
+  ]);
+  const blobs: BlobSource[] = [{ descriptor: configDescriptor, open: () => image.rawConfig() }];
+  const seen = new Set<string>([configDescriptor.digest]);
+  for (const layer of layers) {
+    const descriptor = layer.descriptor();
+    if (seen.has(descriptor.digest)) continue;
+    seen.add(descriptor.digest);
+    blobs.push({ descriptor, open: () => layer.compressed() });
+  }
+  await inParallel(ctx.concurrency, blobs, async (blob) => {
+    const outcome = await pushBlob(ctx, ref, blob, options);
+    ctx.log('debug', `blob ${blob.descriptor.digest} ${outcome} (${ref.name})`);
+  });
+  const { digest, subject } = await putManifest(ctx, ref, rawManifest, image.mediaType);
+  return { digest, subject, descriptor: await image.descriptor() };
+}
+
+/** Pushes every child of an index by digest (recursively), then the index by tag. */
+export async function pushIndexTo(
+  ctx: ClientContext,
+  ref: Reference,
+  index: ImageIndex,
+  options: PushOptions = {},
+): Promise<Digest> {
+  const manifest = await index.manifest();
+  for (const child of manifest.manifests) {
+    const target = new Reference(ref.registry, ref.repository, undefined, child.digest);
+    if (isIndexMediaType(child.mediaType)) {
+      await pushIndexTo(ctx, target, await index.index(child), options);
+    } else {
+      await pushImageTo(ctx, target, await index.image(child), options);
+    }
+  }
+  const { digest } = await putManifest(ctx, ref, await index.rawManifest(), index.mediaType);
+  return digest;
+}
