@@ -1,6 +1,6 @@
 import { KanikoError } from '@kaniko-ts/oci';
 
-/** Codes of every failure the builder's file-system modules raise on purpose. */
+/** Codes of every failure the builder raises on purpose. */
 export type BuilderErrorCode =
   | 'UNSAFE_LAYER_ENTRY'
   | 'INVALID_LAYER'
@@ -13,7 +13,14 @@ export type BuilderErrorCode =
   | 'TOOL_MISSING'
   | 'CONTEXT_INVALID'
   | 'CONTEXT_NOT_FOUND'
-  | 'UNSAFE_PATH';
+  | 'UNSAFE_PATH'
+  // raised by the build engine (engine/, dispatch/)
+  | 'INSTRUCTION_FAILED'
+  | 'RUN_FAILED'
+  | 'USER_NOT_FOUND'
+  | 'STAGE_NOT_BUILT'
+  | 'ROOTFS_COPY_FAILED'
+  | 'UNSUPPORTED';
 
 /**
  * The one error class of `@kaniko-ts/builder`. When a layer entry is at fault, `entry` names it
