@@ -1,1 +1,12 @@
-export {};
+export * from './fulcio-extensions.js';
+export * from './identity-policy.js';
+export * from './identity-token.js';
+export * from './in-toto-statement.js';
+export * from './key-pair.js';
+export * from './public-key.js';
+export * from './sign-payload.js';
+export * from './signers.js';
+export * from './signing-key.js';
+export * from './sigstore-error.js';
+export * from './trusted-root.js';
+export * from './verify-bundle.js';
