@@ -13,6 +13,7 @@ export default defineConfig({
     alias: [{ find: /^@kaniko-ts\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` }],
   },
   test: {
+    globalSetup: [`${root}test/harness/global-setup.ts`],
     testTimeout: 120_000,
     hookTimeout: 600_000,
     projects: [
