@@ -1,0 +1,85 @@
+import { DatabaseSync } from 'node:sqlite';
+import type { Cataloger, FoundPackage } from '../cataloger.js';
+import { applicationCpe } from '../cpe.js';
+import { distroQualifier } from '../distro.js';
+import { parseRpmHeader, RPMTAG } from '../internal/rpm-header.js';
+import { toLicense } from '../license.js';
+import { formatPurl } from '../package-url.js';
+import { SbomError } from '../sbom-error.js';
+
+const SQLITE = /^\/(?:var\/lib|usr\/lib\/sysimage|usr\/share)\/rpm\/rpmdb\.sqlite$/;
+const LEGACY = /^\/(?:var\/lib|usr\/lib\/sysimage|usr\/share)\/rpm\/(?:Packages|Packages\.db)$/;
+
+/** Reads every header blob of an rpmdb.sqlite file given as bytes. */
+export function rpmSqliteBlobs(data: Uint8Array): Uint8Array[] {
+  const db = new DatabaseSync(':memory:');
+  try {
+    db.deserialize(data);
+    const rows = db.prepare('SELECT blob FROM Packages').all() as { blob: Uint8Array }[];
+    return rows.map((r) => r.blob);
+  } catch (cause) {
+    throw new SbomError('PARSE', `reading rpmdb.sqlite: ${(cause as Error).message}`, { cause });
+  } finally {
+    db.close();
+  }
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/** rpm database in SQLite form (Fedora ≥ 33, RHEL/Rocky/Alma 9, Amazon Linux 2023). */
+export const rpmCataloger: Cataloger = {
+  name: 'rpm-db',
+  match(path, info) {
+    if (info.type !== 'file') return undefined;
+    if (SQLITE.test(path)) return 'history';
+    if (LEGACY.test(path)) return 'none';
+    return undefined;
+  },
+  async parse(path, data, ctx) {
+    if (LEGACY.test(path)) {
+      ctx.warn(`rpm database ${path} is Berkeley DB / NDB, which this cataloger does not read`);
+      return [];
+    }
+    if (!data) return [];
+    const out: FoundPackage[] = [];
+    for (const blob of rpmSqliteBlobs(data)) {
+      const h = parseRpmHeader(blob);
+      const name = str(h.get(RPMTAG.NAME));
+      const version = str(h.get(RPMTAG.VERSION));
+      const release = str(h.get(RPMTAG.RELEASE));
+      const arch = str(h.get(RPMTAG.ARCH));
+      if (!name || !version || name === 'gpg-pubkey') continue;
+      const epochValue = h.get(RPMTAG.EPOCH);
+      const epoch = typeof epochValue === 'number' ? String(epochValue) : undefined;
+      const full = release ? `${version}-${release}` : version;
+      const metadata: Record<string, string> = {};
+      if (arch) metadata.architecture = arch;
+      if (epoch) metadata.epoch = epoch;
+      if (release) metadata.release = release;
+      const sourceRpm = str(h.get(RPMTAG.SOURCERPM));
+      if (sourceRpm && sourceRpm !== '(none)') metadata.sourceRpm = sourceRpm;
+      const vendor = str(h.get(RPMTAG.VENDOR));
+      if (vendor) metadata.vendor = vendor;
+      const modularity = str(h.get(RPMTAG.MODULARITYLABEL));
+      if (modularity) metadata.modularityLabel = modularity;
+      const license = toLicense(str(h.get(RPMTAG.LICENSE)));
+      out.push({
+        type: 'rpm',
+        name,
+        version: epoch ? `${epoch}:${full}` : full,
+        purl: formatPurl({
+          type: 'rpm',
+          namespace: ctx.distro?.id,
+          name,
+          version: full,
+          qualifiers: { arch, epoch, distro: distroQualifier(ctx.distro), modularitylabel: modularity },
+        }),
+        cpes: [applicationCpe(name, name, full)],
+        licenses: license ? [license] : [],
+        evidence: [path],
+        metadata,
+      });
+    }
+    return out;
+  },
+};
