@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, request } from 'undici';
 import { Authenticator } from '../auth/authenticator.js';
 import type { Keychain } from '../auth/keychain.js';
@@ -247,7 +247,10 @@ export class HttpTransport {
       connect: {
         timeout: this.#options.connectTimeoutMs,
         rejectUnauthorized: !options.skipTlsVerify,
-        ...(extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : {}),
+        // one secure context per registry: parsing the CA bundle on every connection is slow
+        ...(extra.length > 0
+          ? { secureContext: createSecureContext({ ca: [...rootCertificates, ...extra] }) }
+          : {}),
       },
       headersTimeout: this.#options.headersTimeoutMs,
       bodyTimeout: this.#options.bodyTimeoutMs,
