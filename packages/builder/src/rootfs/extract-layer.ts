@@ -63,10 +63,10 @@ class LayerApplier {
   private readonly dirTimes: Array<{ abs: string; depth: number; mtime: number }> = [];
   readonly stats: ExtractStats = { entries: 0, bytes: 0, whiteouts: 0, skipped: 0 };
 
-  constructor(
-    root: string,
-    private readonly opts: ExtractOptions,
-  ) {
+  private readonly opts: ExtractOptions;
+
+  constructor(root: string, opts: ExtractOptions) {
+    this.opts = opts;
     this.resolver = new RootResolver(root);
   }
 

@@ -49,7 +49,11 @@ export function cleanRelative(path: string): string | null {
 export class RootResolver {
   private readonly knownDirs = new Set<string>();
 
-  constructor(readonly root: string) {}
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
 
   abs(rel: string): string {
     return rel === '' ? this.root : `${this.root}/${rel}`;
