@@ -9,10 +9,13 @@ import {
   buildah,
   containersToolFlags,
   debianSources,
+  ensureRegistrySeed,
   harness,
   podmanRun,
+  pushBaseImages,
   registryGet,
   runCommand,
+  seededBaseImages,
   skopeo,
   startRegistry,
   TEST_TOOLS,
@@ -101,6 +104,55 @@ describe('base images', () => {
       }
     });
   }
+
+  it('pushBaseImages pushes both bases to a fresh registry under the layout digests', async () => {
+    const h = harness();
+    const reg = await startRegistry({ variant: 'auth' });
+    try {
+      const pushed = await pushBaseImages(reg, h.baseLayouts);
+      expect(pushed.busybox.digest).toBe(h.baseLayouts.busybox.manifestDigest);
+      expect(pushed.debian.digest).toBe(h.baseLayouts.debian.manifestDigest);
+      const r = await registryGet(reg, `/v2/base/debian/manifests/${pushed.debian.digest}`, {
+        headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
+      expect(r.status).toBe(200);
+      expect(sha256(Buffer.from(r.body))).toBe(pushed.debian.digest);
+    } finally {
+      await reg.stop();
+    }
+  });
+
+  it('a registry started from the seed can overwrite and delete without touching the seed', async () => {
+    const h = harness();
+    const seed = await ensureRegistrySeed(h.baseLayouts, { cacheDir: h.cacheDir });
+    const tagLink = join(
+      seed.storageDir,
+      'docker/registry/v2/repositories/base/debian/_manifests/tags/bookworm/current/link',
+    );
+    const before = await readFile(tagLink, 'utf8');
+    const reg = await startRegistry({ variant: 'plain', seedStorageDir: seed.storageDir });
+    try {
+      const bases = seededBaseImages(reg, seed);
+      // retag busybox as base/debian:bookworm, then delete the debian manifest
+      const copy = await skopeo([
+        'copy',
+        '--quiet',
+        '--src-tls-verify=false',
+        '--dest-tls-verify=false',
+        `docker://${bases.busybox.ref}`,
+        `docker://${bases.debian.ref}`,
+      ]);
+      expect(copy.exitCode, copy.stderr).toBe(0);
+      const del = await skopeo(['delete', '--tls-verify=false', `docker://${bases.debian.refByDigest}`]);
+      expect(del.exitCode, del.stderr).toBe(0);
+      const inspect = await skopeo(['inspect', '--tls-verify=false', `docker://${bases.debian.ref}`]);
+      expect(JSON.parse(inspect.stdout).Digest).toBe(bases.busybox.digest);
+    } finally {
+      await reg.stop();
+    }
+    expect(await readFile(tagLink, 'utf8')).toBe(before);
+    expect(before).toBe(h.baseLayouts.debian.manifestDigest);
+  });
 
   it('skopeo refuses the tls registry without the CA', async () => {
     const reg = harness().registries.tls;

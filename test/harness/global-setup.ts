@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { ensureBaseImages, pushBaseImages, testCacheDir } from './base-images.js';
+import { ensureBaseImages, ensureRegistrySeed, seededBaseImages, testCacheDir } from './base-images.js';
 import { ensureContainersSetup } from './containers-config.js';
 import { ensureTools } from './ensure-tools.js';
 import type { HarnessInfo, HarnessRegistry } from './harness-info.js';
@@ -58,19 +58,18 @@ async function startHarness() {
   const started = performance.now();
   await timed('ensureTools', () => ensureTools());
   const cacheDir = testCacheDir();
-  const registriesP = timed('startRegistries', () =>
-    Promise.all(VARIANTS.map((variant) => startRegistry({ variant }))),
-  );
-  const basesP = timed('baseImages', () => ensureBaseImages({ cacheDir }));
   const containersP = ensureContainersSetup(cacheDir);
-  const settled = await Promise.allSettled([registriesP, basesP, containersP]);
-  const running = settled[0].status === 'fulfilled' ? settled[0].value : [];
+  const bases = await timed('baseImages', () => ensureBaseImages({ cacheDir }));
+  const seed = await timed('registrySeed', () => ensureRegistrySeed(bases, { cacheDir }));
+  const settled = await timed('startRegistries', () =>
+    Promise.allSettled(
+      VARIANTS.map((variant) => startRegistry({ variant, seedStorageDir: seed.storageDir })),
+    ),
+  );
+  const running = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   try {
     for (const s of settled) if (s.status === 'rejected') throw s.reason;
-    const bases = await basesP;
-    const pushed = await timed('pushBaseImages', () =>
-      Promise.all(running.map((r) => pushBaseImages(r, bases))),
-    );
+    const pushed = running.map((r) => seededBaseImages(r, seed));
     const registries = Object.fromEntries(
       running.map((r, i) => {
         const { pid: _pid, logFile: _log, stop: _stop, ...info } = r;

@@ -5,9 +5,12 @@ export {
   type BaseImages,
   debianSources,
   ensureBaseImages,
+  ensureRegistrySeed,
   type PushedBaseImages,
   type PushedImage,
   pushBaseImages,
+  type RegistrySeed,
+  seededBaseImages,
   testCacheDir,
 } from './base-images.js';
 export { type ContainersSetup, ensureContainersSetup } from './containers-config.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { createServer } from 'node:net';
@@ -42,6 +42,13 @@ export interface StartRegistryOptions {
   variant?: RegistryVariant;
   /** How long to wait for `/v2/` to answer (default 15 s). */
   readyTimeoutMs?: number;
+  /**
+   * A registry storage tree to start from (see `ensureRegistrySeed`). Blob data files are hard-linked
+   * (the registry never rewrites a blob in place), every other file is copied, so the seed stays intact.
+   */
+  seedStorageDir?: string;
+  /** Use this (existing) directory as storage and keep it after `stop()`; default: a temporary one. */
+  storageDir?: string;
 }
 
 /**
@@ -55,7 +62,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Ru
   // A port found free can be taken before the registry binds it: retry with a new one.
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(variant, await freePort(), opts.readyTimeoutMs ?? 15_000);
+      return await startOnce(variant, await freePort(), opts);
     } catch (e) {
       lastError = e;
       if (!String(e).includes('address already in use')) break;
@@ -64,10 +71,12 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Ru
   throw lastError;
 }
 
-async function startOnce(variant: RegistryVariant, port: number, readyTimeoutMs: number) {
+async function startOnce(variant: RegistryVariant, port: number, opts: StartRegistryOptions) {
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 15_000;
   const dir = mkdtempSync(join(tmpdir(), `kaniko-ts-registry-${variant}-`));
-  const storageDir = join(dir, 'storage');
-  mkdirSync(storageDir);
+  const storageDir = opts.storageDir ?? join(dir, 'storage');
+  if (opts.seedStorageDir) await copySeed(opts.seedStorageDir, storageDir);
+  else mkdirSync(storageDir, { recursive: true });
   const host = `127.0.0.1:${port}`;
   const info: RegistryInfo = {
     variant,
@@ -218,6 +227,18 @@ export function registryGet(reg: RegistryInfo, path: string, opts: RegistryGetOp
       req.on('error', reject);
     },
   );
+}
+
+async function copySeed(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    const src = join(from, entry.name);
+    const dst = join(to, entry.name);
+    if (entry.isDirectory()) await copySeed(src, dst);
+    else if (entry.name === 'data' && src.includes('/blobs/'))
+      await link(src, dst).catch(() => copyFile(src, dst));
+    else await copyFile(src, dst);
+  }
 }
 
 function freePort(): Promise<number> {
