@@ -56,17 +56,19 @@ export function indexFromCore(core: IndexCore): ImageIndex {
   };
 }
 
-/** Children of an in-memory index, keyed by manifest digest. */
+/** An in-memory index manifest plus its children (by digest, or a loader for listed descriptors). */
 export interface IndexParts {
   manifest: ImageIndexManifest;
-  children: Map<Digest, Image | ImageIndex>;
+  children: Map<Digest, Image | ImageIndex> | ((descriptor: Descriptor) => Promise<Image | ImageIndex>);
 }
 
 /** An index from an in-memory manifest and child views (used by `buildIndex`, `emptyIndex`). */
 export function indexFromParts(parts: IndexParts): ImageIndex {
   const raw = serializeManifest(parts.manifest);
-  const child = (d: Descriptor) => {
-    const c = parts.children.get(d.digest);
+  const children = parts.children;
+  const child = async (d: Descriptor): Promise<Image | ImageIndex> => {
+    if (typeof children === 'function') return children(d);
+    const c = children.get(d.digest);
     if (!c) throw new OciError('NOT_FOUND', `loading manifest ${d.digest}: index has no view for it`);
     return c;
   };
@@ -74,13 +76,13 @@ export function indexFromParts(parts: IndexParts): ImageIndex {
     mediaType: parts.manifest.mediaType ?? MediaType.ociIndex,
     rawManifest: async () => raw,
     image: async (d) => {
-      const c = child(d);
-      if (!('layers' in c)) throw new OciError('UNSUPPORTED_MEDIA_TYPE', `loading ${d.digest}: is an index`);
+      const c = await child(d);
+      if (isImageIndex(c)) throw new OciError('UNSUPPORTED_MEDIA_TYPE', `loading ${d.digest}: is an index`);
       return c;
     },
     index: async (d) => {
-      const c = child(d);
-      if ('layers' in c) throw new OciError('UNSUPPORTED_MEDIA_TYPE', `loading ${d.digest}: is an image`);
+      const c = await child(d);
+      if (!isImageIndex(c)) throw new OciError('UNSUPPORTED_MEDIA_TYPE', `loading ${d.digest}: is an image`);
       return c;
     },
   });

@@ -46,14 +46,18 @@ export function createCompressor(compression: Compression, level?: number): Tran
         new GzipHeaderNormalizer(),
       ];
     case 'zstd':
-      return [
-        zlib.createZstdCompress({
-          params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? DEFAULT_LEVEL.zstd },
-        }),
-      ];
+      return [zlib.createZstdCompress({ params: zstdParams(level) })];
     default:
       return [];
   }
+}
+
+/** zstd parameters: the level, and no content-size field so one-shot and streaming output agree. */
+export function zstdParams(level?: number): Record<number, number> {
+  return {
+    [zlib.constants.ZSTD_c_compressionLevel]: level ?? DEFAULT_LEVEL.zstd,
+    [zlib.constants.ZSTD_c_contentSizeFlag]: 0,
+  };
 }
 
 /** Detects gzip/zstd by magic bytes; everything else is `none`. */

@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 
 /** Reads a whole (small) stream into memory. Only for manifests/configs, never for layers. */
-export async function readAll(stream: Readable): Promise<Uint8Array> {
+export async function readAll(stream: AsyncIterable<unknown>): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  for await (const chunk of stream)
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
   const buf = Buffer.concat(chunks);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

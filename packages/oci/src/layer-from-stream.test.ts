@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAll } from './internal/streams.js';
+import {
+  layerFromBytes,
+  layerFromCompressedFile,
+  layerFromFile,
+  layerFromStream,
+} from './layer-from-stream.js';
+import { randomLayerTar } from './random-image.js';
+
+const hex = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+let dir: string;
+let tar: Uint8Array;
+let tarPath: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'oci-layer-'));
+  tar = await randomLayerTar(3, 0, 300_000);
+  tarPath = join(dir, 'in.tar');
+  await writeFile(tarPath, tar);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe.each(['gzip', 'zstd', 'none'] as const)('layerFromFile with %s', (compression) => {
+  it('computes diffID of the tar and digest/size of the stored blob in one pass', async () => {
+    const layer = await layerFromFile(tarPath, { compression, dir });
+    const stored = await readAll(await layer.compressed());
+    expect(await layer.diffId()).toBe(hex(tar));
+    expect(layer.descriptor().digest).toBe(hex(stored));
+    expect(layer.descriptor().size).toBe(stored.byteLength);
+    expect(Buffer.from(await readAll(await layer.uncompressed())).equals(Buffer.from(tar))).toBe(true);
+    expect(await layer.uncompressedSize?.()).toBe(tar.byteLength);
+    if (compression === 'gzip') expect(zlib.gunzipSync(stored).equals(Buffer.from(tar))).toBe(true);
+    if (compression === 'zstd') expect(zlib.zstdDecompressSync(stored).equals(Buffer.from(tar))).toBe(true);
+    if (compression !== 'none') expect(stored.byteLength).not.toBe(tar.byteLength);
+  });
+
+  it('is reproducible: same input, same digest', async () => {
+    const a = await layerFromStream(Readable.from([Buffer.from(tar)]), { compression, dir });
+    const b = await layerFromFile(tarPath, { compression, dir: await mkdtemp(join(dir, 'b-')) });
+    expect(a.descriptor().digest).toBe(b.descriptor().digest);
+  });
+
+  it('agrees with the in-memory path', async () => {
+    const a = await layerFromFile(tarPath, { compression, dir });
+    const b = await layerFromBytes(tar, { compression });
+    expect(b.descriptor()).toEqual(a.descriptor());
+    expect(await b.diffId()).toBe(await a.diffId());
+  });
+});
+
+describe('gzip header', () => {
+  it('has mtime 0, no file name and OS byte 255, like Go writers', async () => {
+    const layer = await layerFromFile(tarPath, { compression: 'gzip', dir });
+    const stored = await readAll(await layer.compressed());
+    expect([...stored.subarray(0, 4)]).toEqual([0x1f, 0x8b, 8, 0]); // no FNAME flag
+    expect([...stored.subarray(4, 8)]).toEqual([0, 0, 0, 0]); // mtime
+    expect(stored[9]).toBe(0xff);
+  });
+  it('honours the level', async () => {
+    const fast = await layerFromFile(tarPath, { compression: 'gzip', level: 1, dir });
+    const best = await layerFromFile(tarPath, { compression: 'gzip', level: 9, dir });
+    expect(fast.descriptor().digest).not.toBe(best.descriptor().digest);
+    expect(await fast.diffId()).toBe(await best.diffId());
+  });
+});
+
+describe('options', () => {
+  it('writes to a caller-supplied path', async () => {
+    const path = join(dir, 'exact.tgz');
+    const layer = await layerFromStream(Readable.from([Buffer.from(tar)]), { path });
+    expect(hex(await readFile(path))).toBe(layer.descriptor().digest);
+  });
+  it('rejects a media type that contradicts the compression', async () => {
+    await expect(
+      layerFromFile(tarPath, {
+        compression: 'zstd',
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        dir,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+  it('makes opaque artifact blobs', async () => {
+    const blob = await layerFromBytes('{"a":1}', { mediaType: 'application/vnd.example+json' });
+    expect(blob.descriptor()).toEqual({
+      mediaType: 'application/vnd.example+json',
+      digest: hex(Buffer.from('{"a":1}')),
+      size: 7,
+    });
+  });
+  it('layerFromCompressedFile derives the diffID by decompressing', async () => {
+    const path = join(dir, 'pre.tgz');
+    await writeFile(path, zlib.gzipSync(tar));
+    const layer = await layerFromCompressedFile(path, {
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    });
+    expect(await layer.diffId()).toBe(hex(tar));
+  });
+  it('a stream error surfaces and leaves no partial file', async () => {
+    const sub = await mkdtemp(join(dir, 'err-'));
+    const bad = new Readable({
+      read() {
+        this.destroy(new Error('source broke'));
+      },
+    });
+    await expect(layerFromStream(bad, { dir: sub })).rejects.toThrow(/source broke/);
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(sub)).toEqual([]);
+  });
+});
+
+describe('memory', () => {
+  it('streams a 200 MB layer with flat memory', async () => {
+    const total = 200 * 1024 * 1024;
+    const chunk = 1024 * 1024;
+    let sent = 0;
+    let seed = 12345;
+    const src = new Readable({
+      read() {
+        if (sent >= total) {
+          this.push(null);
+          return;
+        }
+        // Half pseudo-random, half zeros: compressible like real file systems, not trivially so.
+        const buf = Buffer.alloc(chunk);
+        for (let i = 0; i < chunk / 2; i += 4) {
+          seed = (seed * 1103515245 + 12345) >>> 0;
+          buf.writeUInt32LE(seed, i);
+        }
+        sent += chunk;
+        this.push(buf);
+      },
+    });
+    globalThis.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const timer = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 20);
+    const layer = await layerFromStream(src, { compression: 'gzip', level: 1, dir });
+    clearInterval(timer);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    expect(await layer.uncompressedSize?.()).toBe(total);
+    expect(layer.descriptor().size).toBeLessThan(total);
+    expect(peak - before).toBeLessThan(100 * 1024 * 1024);
+    await rm(join(dir, `layer-${layer.descriptor().digest.slice(7)}.tar.gz`));
+  });
+});

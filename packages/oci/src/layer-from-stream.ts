@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, type Readable, type Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type Digest, digestHex, digestStream, sha256 } from './digest.js';
+import { createCompressor } from './internal/compression.js';
+import { bytesStream, readAll } from './internal/streams.js';
+import { type Layer, layerFromBlob } from './layer.js';
+import { type Compression, layerCompression, layerMediaType } from './media-types.js';
+import { OciError } from './oci-error.js';
+
+/** How to turn an uncompressed tar into a layer blob. */
+export interface LayerOptions {
+  /** Default `gzip`. */
+  compression?: Compression;
+  /** gzip 1–9 (default 6), zstd 1–22 (default 3). */
+  level?: number;
+  /** Override the media type (default: the OCI layer type for `compression`). */
+  mediaType?: string;
+  annotations?: Record<string, string>;
+  /**
+   * Where the compressed blob is written: an exact file path. Default: a file named after the blob's
+   * digest in `dir`.
+   */
+  path?: string;
+  /** Directory for the blob when `path` is not given. Default: `os.tmpdir()`. */
+  dir?: string;
+}
+
+function resolveMediaType(opts: LayerOptions, compression: Compression): string {
+  const mediaType = opts.mediaType ?? layerMediaType(compression, 'oci');
+  const declared = layerCompression(mediaType);
+  if (declared !== undefined && declared !== compression) {
+    throw new OciError(
+      'INVALID_ARGUMENT',
+      `creating layer: media type ${mediaType} says ${declared}, compression is ${compression}`,
+    );
+  }
+  return mediaType;
+}
+
+/**
+ * Compresses and hashes a tar stream in one pass: the uncompressed bytes give the diffID, the
+ * compressed bytes give the digest and size and go to a file. Memory stays flat (streams with
+ * back-pressure); the layer reads the file back whenever it is asked for content.
+ */
+export async function layerFromStream(source: Readable, opts: LayerOptions = {}): Promise<Layer> {
+  const compression = opts.compression ?? 'gzip';
+  const mediaType = resolveMediaType(opts, compression);
+  const dir = opts.dir ?? tmpdir();
+  const tmp = opts.path
+    ? `${opts.path}.${randomBytes(6).toString('hex')}.partial`
+    : join(dir, `.layer-${randomBytes(8).toString('hex')}.partial`);
+  const uncompressedHash = digestStream();
+  const compressedHash = digestStream();
+  try {
+    await pipeline([
+      source,
+      uncompressedHash,
+      ...createCompressor(compression, opts.level),
+      compressedHash,
+      createWriteStream(tmp),
+    ] as unknown as [Readable, ...Transform[], Writable]);
+  } catch (cause) {
+    await rm(tmp, { force: true });
+    if (cause instanceof OciError) throw cause;
+    throw new OciError('INVALID_ARGUMENT', `creating layer: ${(cause as Error).message}`, { cause });
+  }
+  const { digest, size } = compressedHash.result();
+  const diff = uncompressedHash.result();
+  const file = opts.path ?? join(dir, `layer-${digestHex(digest)}${extension(compression)}`);
+  await rename(tmp, file);
+  return layerFromBlob({
+    descriptor: { mediaType, digest, size, ...(opts.annotations ? { annotations: opts.annotations } : {}) },
+    open: async () => createReadStream(file),
+    diffId: diff.digest,
+    uncompressedSize: diff.size,
+  });
+}
+
+function extension(compression: Compression): string {
+  return compression === 'gzip' ? '.tar.gz' : compression === 'zstd' ? '.tar.zst' : '.tar';
+}
+
+/**
+ * A layer from a tar file on disk. With `compression: 'none'` the file itself is the blob (it is
+ * hashed, not copied, and must stay in place while the layer is used); otherwise see `layerFromStream`.
+ */
+export async function layerFromFile(tarPath: string, opts: LayerOptions = {}): Promise<Layer> {
+  const compression = opts.compression ?? 'gzip';
+  if (compression !== 'none' || opts.path) return layerFromStream(createReadStream(tarPath), opts);
+  const mediaType = resolveMediaType(opts, compression);
+  const hash = digestStream();
+  await pipeline(createReadStream(tarPath), hash, async (src: AsyncIterable<Buffer>) => {
+    for await (const _ of src);
+  });
+  const { digest, size } = hash.result();
+  return layerFromBlob({
+    descriptor: { mediaType, digest, size, ...(opts.annotations ? { annotations: opts.annotations } : {}) },
+    open: async () => createReadStream(tarPath),
+    diffId: digest,
+    uncompressedSize: size,
+  });
+}
+
+/** Compresses in memory through the same streaming compressor (one-shot zstd picks other parameters). */
+async function compressBytes(
+  bytes: Uint8Array,
+  compression: Compression,
+  level?: number,
+): Promise<Uint8Array> {
+  const stages = createCompressor(compression, level);
+  if (stages.length === 0) return bytes;
+  const out = new PassThrough();
+  const [, data] = await Promise.all([
+    pipeline([bytesStream(bytes), ...stages, out] as unknown as [Readable, Transform]),
+    readAll(out),
+  ]);
+  return data;
+}
+
+/**
+ * A layer (or opaque artifact blob) held in memory: for small layers, configs of artifacts,
+ * signatures and attestations. `bytes` are the uncompressed content; default compression is `none`,
+ * and an explicit non-layer `mediaType` (e.g. a Sigstore bundle) makes it an opaque blob.
+ */
+export async function layerFromBytes(
+  bytes: Uint8Array | string,
+  opts: Omit<LayerOptions, 'path' | 'dir'> = {},
+): Promise<Layer> {
+  const raw = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
+  const compression = opts.compression ?? 'none';
+  const mediaType = resolveMediaType(opts, compression);
+  const stored = await compressBytes(raw, compression, opts.level);
+  const digest: Digest = sha256(stored);
+  return layerFromBlob({
+    descriptor: {
+      mediaType,
+      digest,
+      size: stored.byteLength,
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
+    },
+    open: async () => bytesStream(stored),
+    diffId: compression === 'none' ? digest : sha256(raw),
+    uncompressedSize: raw.byteLength,
+  });
+}
+
+/**
+ * A layer from an already-compressed blob on disk (a cache entry, a layout blob). The compressed
+ * digest is computed by hashing the file; pass `diffId` when known to avoid decompressing it.
+ */
+export async function layerFromCompressedFile(
+  blobPath: string,
+  opts: {
+    mediaType: string;
+    diffId?: Digest;
+    uncompressedSize?: number;
+    annotations?: Record<string, string>;
+  },
+): Promise<Layer> {
+  const hash = digestStream();
+  await pipeline(createReadStream(blobPath), hash, async (src: AsyncIterable<Buffer>) => {
+    for await (const _ of src);
+  });
+  const { digest, size } = hash.result();
+  return layerFromBlob({
+    descriptor: {
+      mediaType: opts.mediaType,
+      digest,
+      size,
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
+    },
+    open: async () => createReadStream(blobPath),
+    ...(opts.diffId ? { diffId: opts.diffId } : {}),
+    ...(opts.uncompressedSize !== undefined ? { uncompressedSize: opts.uncompressedSize } : {}),
+  });
+}
