@@ -1,0 +1,133 @@
+import type { Stats } from 'node:fs';
+import {
+  chmod,
+  copyFile,
+  lchown,
+  link,
+  lstat,
+  lutimes,
+  mkdir,
+  readdir,
+  readlink,
+  rm,
+  symlink,
+} from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Chmod } from '@kaniko-ts/dockerfile';
+import { RootResolver } from '../rootfs/root-resolver.js';
+import { applyChmod } from './chmod.js';
+
+/** How copied entries are owned and moded. */
+export interface CopyAttributes {
+  /** `--chown`; when absent, `keepOwner` decides. */
+  owner?: { uid: number; gid: number };
+  /** Keep the source's uid/gid (COPY --from); otherwise 0:0 (context files). */
+  keepOwner: boolean;
+  chmod?: Chmod;
+  /** Hides source paths (relative to the source root): .dockerignore and --exclude. */
+  skip?: (rel: string) => boolean;
+  /** Forces a mode on regular files (ADD from a URL: 0600). */
+  fileMode?: number;
+}
+
+/** Collects the destination paths a COPY changed, for the layer. */
+export class ChangeSet {
+  readonly paths = new Set<string>();
+  add(rel: string): void {
+    this.paths.add(posix.normalize(`/${rel}`));
+  }
+  sorted(): string[] {
+    return [...this.paths].filter((p) => p !== '/').sort();
+  }
+}
+
+/**
+ * Creates the missing parent directories of a root-relative `dir` (mode 0755, owned by `owner` or
+ * root) and returns the resolved path; existing ancestors are recorded too so the layer carries them.
+ */
+export async function ensureDirectory(
+  root: string,
+  dir: string,
+  owner: { uid: number; gid: number } | undefined,
+  changes: ChangeSet,
+): Promise<string> {
+  const parts = posix.normalize(`/${dir}`).split('/').filter(Boolean);
+  const resolver = new RootResolver(root);
+  let current = '/';
+  for (const part of parts) {
+    const next = `/${(await resolver.resolve(posix.join(current, part), { followFinal: true })).rel}`;
+    const host = join(root, next);
+    const st = await lstat(host).catch(() => undefined);
+    if (!st) {
+      await mkdir(host, { mode: 0o755 });
+      await chmod(host, 0o755);
+      await lchown(host, owner?.uid ?? 0, owner?.gid ?? 0);
+    } else if (!st.isDirectory()) {
+      throw new Error(`cannot create directory ${next}: a non-directory exists there`);
+    }
+    changes.add(next);
+    current = next;
+  }
+  return current;
+}
+
+/** Copies one source entry (file, directory contents, or symlink) to a resolved destination path. */
+export async function copyEntry(
+  srcRoot: string,
+  srcRel: string,
+  destRoot: string,
+  destRel: string,
+  attrs: CopyAttributes,
+  changes: ChangeSet,
+  inodes: Map<string, string> = new Map(),
+): Promise<void> {
+  const src = join(srcRoot, srcRel);
+  const st = await lstat(src);
+  const dest = join(destRoot, destRel);
+  if (st.isDirectory()) {
+    const existing = await lstat(dest).catch(() => undefined);
+    if (existing && !existing.isDirectory()) await rm(dest, { force: true });
+    if (!existing || !existing.isDirectory()) await mkdir(dest);
+    changes.add(destRel);
+    for (const name of (await readdir(src)).sort()) {
+      const childRel = srcRel ? `${srcRel}/${name}` : name;
+      if (attrs.skip?.(childRel)) continue;
+      await copyEntry(srcRoot, childRel, destRoot, posix.join(destRel, name), attrs, changes, inodes);
+    }
+    await finish(dest, st, attrs, true);
+    return;
+  }
+  const existing = await lstat(dest).catch(() => undefined);
+  if (existing) await rm(dest, { recursive: existing.isDirectory(), force: true });
+  changes.add(destRel);
+  if (st.isSymbolicLink()) {
+    await symlink(await readlink(src), dest);
+    await lchown(dest, ...ids(st, attrs));
+    await lutimes(dest, st.atime, st.mtime);
+    return;
+  }
+  if (!st.isFile()) return; // devices, fifos and sockets are not copied from a context
+  const key = `${st.dev}:${st.ino}`;
+  const first = st.nlink > 1 ? inodes.get(key) : undefined;
+  if (first) {
+    await link(first, dest);
+    return;
+  }
+  await copyFile(src, dest);
+  if (st.nlink > 1) inodes.set(key, dest);
+  await finish(dest, st, attrs, false);
+}
+
+function ids(st: Stats, attrs: CopyAttributes): [number, number] {
+  if (attrs.owner) return [attrs.owner.uid, attrs.owner.gid];
+  return attrs.keepOwner ? [st.uid, st.gid] : [0, 0];
+}
+
+async function finish(dest: string, st: Stats, attrs: CopyAttributes, isDir: boolean): Promise<void> {
+  await lchown(dest, ...ids(st, attrs));
+  let mode = st.mode & 0o7777;
+  if (!isDir && attrs.fileMode !== undefined) mode = attrs.fileMode;
+  if (attrs.chmod) mode = applyChmod(attrs.chmod, st.mode, isDir) & 0o7777;
+  await chmod(dest, mode);
+  await lutimes(dest, st.atime, st.mtime);
+}
