@@ -75,7 +75,10 @@ export interface FromInstruction extends Base {
 export interface RunInstruction extends Base {
   kind: 'RUN';
   command: CommandLine;
+  /** Parsed `--mount` values (expanded in the plan; unexpanded in a bare parse). */
   mounts: Mount[];
+  /** The `--mount` values as written. */
+  mountSpecs: string[];
   network?: 'default' | 'none' | 'host';
   security?: 'sandbox' | 'insecure';
 }

@@ -1,4 +1,4 @@
-import type { Instruction, RunInstruction } from '../instructions/types.js';
+import type { FromInstruction, Instruction, RunInstruction } from '../instructions/types.js';
 import type { LintWarning } from '../lint/types.js';
 import type { Directive } from '../parser/node.js';
 
@@ -56,6 +56,8 @@ export interface PlannedStage {
   base: StageBase;
   /** FROM's image text after expansion (also for stage references). */
   baseText: string;
+  /** The FROM instruction, image and `--platform` expanded. */
+  from: FromInstruction;
   /** Expanded `--platform` of FROM, if any. */
   platform?: string;
   /** Whether the base image's config was supplied (ENV/ONBUILD of the base are applied only then). */
