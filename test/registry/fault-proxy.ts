@@ -28,6 +28,7 @@ export interface ProxyRequestLog {
   readonly path: string;
   readonly status: number | 'fault';
   readonly authorization: string | undefined;
+  readonly range: string | undefined;
 }
 
 export interface BearerOptions {
@@ -81,7 +82,13 @@ export class FaultProxy {
     const path = req.url ?? '/';
     const method = req.method ?? 'GET';
     const entry = (status: number | 'fault') =>
-      this.log.push({ method, path, status, authorization: req.headers.authorization });
+      this.log.push({
+        method,
+        path,
+        status,
+        authorization: req.headers.authorization,
+        range: req.headers.range,
+      });
     if (this.#bearer !== undefined) {
       if (path.startsWith('/token')) return this.#token(req, res);
       const denied = this.#checkBearer(req, path, method);

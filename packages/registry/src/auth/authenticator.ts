@@ -70,7 +70,7 @@ export class Authenticator {
     const wanted = mergeScopes(scopes, challenge.params.scope?.split(' ') ?? []);
     this.#tokens.delete(tokenKey(registry, challenge, wanted));
     await this.#token(registry, challenge, wanted, operation);
-    if (wanted.length !== scopes.length) {
+    if (tokenKey(registry, challenge, wanted) !== tokenKey(registry, challenge, scopes)) {
       // remember under the caller's scope set too, so the retry finds it
       const token = this.#tokens.get(tokenKey(registry, challenge, wanted));
       if (token !== undefined) this.#tokens.set(tokenKey(registry, challenge, scopes), token);
@@ -189,8 +189,18 @@ function tokenKey(registry: string, challenge: Challenge, scopes: readonly strin
   );
 }
 
+/** Unions scopes, merging the actions of the same resource (`repository:a:pull` + `repository:a:push`). */
 function mergeScopes(a: readonly string[], b: readonly string[]): string[] {
-  return [...new Set([...a, ...b].filter((s) => s !== ''))];
+  const byResource = new Map<string, Set<string>>();
+  for (const scope of [...a, ...b]) {
+    const colon = scope.lastIndexOf(':');
+    if (scope === '' || colon <= 0) continue;
+    const resource = scope.slice(0, colon);
+    const actions = byResource.get(resource) ?? new Set<string>();
+    for (const action of scope.slice(colon + 1).split(',')) if (action !== '') actions.add(action);
+    byResource.set(resource, actions);
+  }
+  return [...byResource].map(([resource, actions]) => `${resource}:${[...actions].join(',')}`);
 }
 
 /** `repository:<name>:<actions>` as token servers expect it. */

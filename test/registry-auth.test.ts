@@ -1,0 +1,181 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import {
+  Credentials,
+  DockerConfigKeychain,
+  RegistryClient,
+  RegistryError,
+  type RegistryLogEvent,
+  StaticKeychain,
+} from '@kaniko-ts/registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningRegistry, startRegistry } from './harness/index.js';
+import { clientFor } from './registry/clients.js';
+import { FaultProxy } from './registry/fault-proxy.js';
+import { assembleImage, randomLayer } from './registry/images.js';
+
+let basic: RunningRegistry;
+let plain: RunningRegistry;
+let tls: RunningRegistry;
+let scratch: string;
+
+beforeAll(async () => {
+  [basic, plain, tls] = await Promise.all([
+    startRegistry({ variant: 'auth' }),
+    startRegistry({ variant: 'plain' }),
+    startRegistry({ variant: 'tls' }),
+  ]);
+  scratch = await mkdtemp(join(tmpdir(), 'registry-auth-'));
+});
+
+afterAll(async () => {
+  await Promise.all([basic.stop(), plain.stop(), tls.stop()]);
+  await rm(scratch, { recursive: true, force: true });
+});
+
+function expectNoSecret(error: unknown, secret: string): void {
+  for (const view of [
+    String(error),
+    JSON.stringify(error),
+    inspect(error, { depth: 5 }),
+    (error as Error).stack,
+  ]) {
+    expect(view).not.toContain(secret);
+  }
+}
+
+describe('basic auth (htpasswd registry)', () => {
+  it('a wrong password fails with one clear 401 naming the registry, without a retry storm', async () => {
+    const proxy = await new FaultProxy(basic.url).start();
+    const wrong = 'definitely-wrong-password';
+    const client = new RegistryClient({
+      insecureRegistries: [proxy.host],
+      keychain: new StaticKeychain([[proxy.host, Credentials.basic(basic.username!, wrong)]]),
+      retry: { initialDelayMs: 10 },
+    });
+    const image = assembleImage([randomLayer(1000)]);
+    const error = await client.pushImage(`${proxy.host}/auth/denied:1`, image).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryError);
+    const e = error as RegistryError;
+    expect(e.code).toBe('UNAUTHORIZED');
+    expect(e.status).toBe(401);
+    expect(e.registry).toBe(proxy.host);
+    expect(e.message).toMatch(
+      new RegExp(`^checking blob sha256:[0-9a-f]{64} in ${proxy.host}/auth/denied: 401 `),
+    );
+    expectNoSecret(error, wrong);
+    // first request unauthenticated (learns the challenge), second with credentials, then stop
+    expect(proxy.log.length).toBeLessThanOrEqual(2 * 3); // at most 2 per blob/HEAD started in parallel
+    expect(proxy.log.filter((l) => l.authorization !== undefined).length).toBeLessThanOrEqual(2);
+    const before = proxy.log.length;
+    await expect(client.pullImage(`${proxy.host}/auth/denied:1`)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    expect(proxy.log.length - before).toBeLessThanOrEqual(2);
+    await client.close();
+    await proxy.stop();
+  });
+
+  it('anonymous access to an auth registry is a clear UNAUTHORIZED', async () => {
+    const client = new RegistryClient({ insecureRegistries: [basic.host] });
+    const error = await client.pullImage(`${basic.host}/auth/none:1`).catch((e: unknown) => e);
+    expect((error as RegistryError).code).toBe('UNAUTHORIZED');
+    expect((error as RegistryError).message).toContain(basic.host);
+    await client.close();
+  });
+
+  it('reads credentials from a docker config.json passed through env', async () => {
+    const dir = join(scratch, 'docker');
+    await import('node:fs/promises').then((fs) => fs.mkdir(dir, { recursive: true }));
+    const auth = Buffer.from(`${basic.username}:${basic.password}`).toString('base64');
+    await writeFile(
+      join(dir, 'config.json'),
+      JSON.stringify({ auths: { [`http://${basic.host}`]: { auth } } }),
+    );
+    const client = new RegistryClient({
+      insecureRegistries: [basic.host],
+      keychain: new DockerConfigKeychain({ env: { DOCKER_CONFIG: dir }, home: '/nonexistent' }),
+    });
+    const image = assembleImage([randomLayer(1000)]);
+    expect(await client.pushImage(`${basic.host}/auth/config:1`, image)).toBe(await image.digest());
+    await client.checkPushPermission(`${basic.host}/auth/config:1`);
+    await client.close();
+  });
+});
+
+describe('bearer tokens (token server in front of a real registry)', () => {
+  it('gets scoped tokens with basic credentials, caches them per scope, and mounts across repositories', async () => {
+    const proxy = await new FaultProxy(plain.url, { username: 'robot', password: 'bearer-secret' }).start();
+    const events: RegistryLogEvent[] = [];
+    const client = new RegistryClient({
+      insecureRegistries: [proxy.host],
+      keychain: new StaticKeychain([[proxy.host, Credentials.basic('robot', 'bearer-secret')]]),
+      logger: (e) => events.push(e),
+    });
+    const image = assembleImage([randomLayer(50_000), randomLayer(50_000)]);
+    const digest = await client.pushImage(`${proxy.host}/bearer/app:1`, image);
+    const pulled = await client.pullImage(`${proxy.host}/bearer/app:1`);
+    expect(await pulled.digest()).toBe(digest);
+    await client.pushImage(`${proxy.host}/bearer/copy:1`, image);
+    expect(events.filter((e) => e.message.startsWith('mounted blob'))).toHaveLength(3);
+    expect(proxy.tokenRequests.every((t) => t.authorized)).toBe(true);
+    // one token per scope set: push app, pull app, push copy + mount from app
+    expect(proxy.tokenRequests.map((t) => t.scopes.sort().join(' ')).sort()).toEqual([
+      'repository:bearer/app:pull',
+      'repository:bearer/app:pull repository:bearer/copy:pull,push',
+      'repository:bearer/app:pull,push',
+      'repository:bearer/copy:pull,push',
+    ]);
+    expect(proxy.log.every((l) => !l.authorization?.startsWith('Basic'))).toBe(true);
+    await client.close();
+    await proxy.stop();
+  });
+
+  it('anonymous tokens work without credentials', async () => {
+    const proxy = await new FaultProxy(plain.url, {}).start();
+    const client = new RegistryClient({ insecureRegistries: [proxy.host] });
+    const image = assembleImage([randomLayer(1000)]);
+    expect(await client.pushImage(`${proxy.host}/bearer/anon:1`, image)).toBe(await image.digest());
+    expect(proxy.tokenRequests.length).toBeGreaterThan(0);
+    await client.close();
+    await proxy.stop();
+  });
+
+  it('a token server refusing the password is a 401 naming the token server, asked once', async () => {
+    const proxy = await new FaultProxy(plain.url, { username: 'robot', password: 'right' }).start();
+    const client = new RegistryClient({
+      insecureRegistries: [proxy.host],
+      keychain: new StaticKeychain([[proxy.host, Credentials.basic('robot', 'wrong-bearer-password')]]),
+    });
+    const error = await client.pullImage(`${proxy.host}/bearer/x:1`).catch((e: unknown) => e);
+    expect((error as RegistryError).code).toBe('UNAUTHORIZED');
+    expect((error as RegistryError).message).toBe(
+      `getting manifest ${proxy.host}/bearer/x:1: fetching token from ${proxy.host}: 401 unauthorized: bad credentials`,
+    );
+    expectNoSecret(error, 'wrong-bearer-password');
+    expect(proxy.tokenRequests).toHaveLength(1);
+    expect(proxy.log).toHaveLength(1);
+    await client.close();
+    await proxy.stop();
+  });
+});
+
+describe('TLS', () => {
+  it('refuses an unknown CA without retrying, and accepts it with the CA file or skip-verify', async () => {
+    const events: RegistryLogEvent[] = [];
+    const strict = new RegistryClient({ logger: (e) => events.push(e) });
+    const error = await strict.head(`${tls.host}/tls/x:1`).catch((e: unknown) => e);
+    expect((error as RegistryError).code).toBe('NETWORK');
+    expect((error as RegistryError).message).toMatch(/certificate/);
+    expect(events).toHaveLength(0);
+    const insecureHttp = new RegistryClient({ insecureRegistries: [tls.host], retry: { maxAttempts: 1 } });
+    await expect(insecureHttp.head(`${tls.host}/tls/x:1`)).rejects.toBeInstanceOf(RegistryError);
+    const withCa = clientFor(tls);
+    expect(await withCa.head(`${tls.host}/tls/x:1`)).toBeUndefined();
+    const skip = new RegistryClient({ skipTlsVerifyRegistries: [tls.host] });
+    expect(await skip.head(`${tls.host}/tls/x:1`)).toBeUndefined();
+    await Promise.all([strict.close(), insecureHttp.close(), withCa.close(), skip.close()]);
+  });
+});
