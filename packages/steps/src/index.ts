@@ -50,3 +50,4 @@ export {
 } from './steps.js';
 export { StepsError, type StepsErrorCode } from './steps-error.js';
 export type { VerifyIdentity, VerifyRequest, VerifyResult } from './verify/run.js';
+export { yamlString } from './yaml-string.js';

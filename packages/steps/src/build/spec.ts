@@ -23,6 +23,7 @@ export const buildSpec = defineSpec({
       type: 'list',
       flag: 'destination',
       short: 'd',
+      gitlabDefault: '$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA',
       description: 'Image references to push (repeatable), e.g. ghcr.io/org/app:1.2.',
     },
     push: {

@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gitlabInputs, mergeInputs } from '@kaniko-ts/gitlab';
+import { allSteps, findStep, type IdentityProvider, parseInputs } from '@kaniko-ts/steps';
+import { type CliStreams, createCliContext } from './cli-context.js';
+import { EXIT_CODES, exitCodeOf } from './exit-codes.js';
+import { prepareGitlabAuth, writeGitlabOutputs } from './gitlab-job.js';
+import { renderMainHelp, renderStepHelp } from './help.js';
+import { parseArgv } from './parse-argv.js';
+
+export interface MainOptions {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  streams: CliStreams;
+  cwd: string;
+  identity?: IdentityProvider;
+}
+
+export const VERSION = '0.1.0';
+
+/** `kaniko-ts <command> [flags]`: parses, runs one step, prints its outputs; returns the exit code. */
+export async function main(options: MainOptions): Promise<number> {
+  const { argv, streams } = options;
+  const [command, ...rest] = argv;
+  if (command === undefined) {
+    streams.stderr.write(renderMainHelp(allSteps));
+    return EXIT_CODES.usage;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
+    streams.stdout.write(renderMainHelp(allSteps));
+    return EXIT_CODES.ok;
+  }
+  if (command === '--version' || command === 'version') {
+    streams.stdout.write(`kaniko-ts ${VERSION}\n`);
+    return EXIT_CODES.ok;
+  }
+  const step = findStep(command);
+  if (step === undefined) {
+    streams.stderr.write(
+      `kaniko-ts: unknown command ${JSON.stringify(command)}\n\n${renderMainHelp(allSteps)}`,
+    );
+    return EXIT_CODES.usage;
+  }
+  let parsed: ReturnType<typeof parseArgv>;
+  try {
+    parsed = parseArgv(step.spec, rest);
+  } catch (error) {
+    streams.stderr.write(`kaniko-ts: ${(error as Error).message}\n`);
+    return exitCodeOf(error);
+  }
+  if (parsed.global.help) {
+    streams.stdout.write(renderStepHelp(step.spec));
+    return EXIT_CODES.ok;
+  }
+  const gitlab = options.env.GITLAB_CI === 'true';
+  const tempDir = await mkdtemp(join(options.env.RUNNER_TEMP ?? tmpdir(), `kaniko-ts-${step.spec.name}-`));
+  const env = gitlab ? await prepareGitlabAuth(options.env, tempDir) : options.env;
+  const cli = createCliContext({
+    streams,
+    global: parsed.global,
+    env,
+    workspace: options.cwd,
+    tempDir,
+    gitlab,
+    ...(options.identity ? { identity: options.identity } : {}),
+  });
+  try {
+    const raw = gitlab ? mergeInputs(gitlabInputs(step.spec, env), parsed.inputs) : parsed.inputs;
+    const inputs = parseInputs(step.spec, raw, env);
+    for (const s of inputs.secrets) cli.ctx.maskSecret(s);
+    const outputs = await step.run(cli.ctx, inputs.values);
+    cli.flushSummary();
+    if (cli.format === 'json') streams.stdout.write(`${JSON.stringify({ outputs })}\n`);
+    else
+      for (const [k, v] of Object.entries(outputs))
+        if (v !== '') streams.stdout.write(`${k}=${cli.redact(v)}\n`);
+    if (gitlab) {
+      const written = await writeGitlabOutputs(step.spec, outputs, env, options.cwd);
+      cli.ctx.log.info(`wrote ${written.dotenvPath} and ${written.outputsPath}`);
+    }
+    return EXIT_CODES.ok;
+  } catch (error) {
+    const code = exitCodeOf(error);
+    cli.ctx.log.error(`${step.spec.name} failed: ${(error as Error).message}`);
+    if (code === EXIT_CODES.usage) streams.stderr.write(`see: kaniko-ts ${step.spec.name} --help\n`);
+    return code;
+  } finally {
+    // Keep the temp dir when a step wrote files users need (bundles, SBOMs); remove it otherwise.
+    if (!gitlab) await rm(tempDir, { recursive: true, force: true }).catch(() => {});
+  }
+}
