@@ -79,7 +79,7 @@ describe('OCI layout', () => {
     const digest = (await img.manifest()).layers[0]!.digest;
     const path = join(dir, 'blobs', 'sha256', digest.slice(7));
     const bytes = await readFile(path);
-    bytes[100] ^= 0x01;
+    bytes[100] = bytes[100]! ^ 0x01;
     await writeFile(path, bytes);
     const back = await (await readLayout(dir)).image({ tag: 't' });
     const layer = (await back.layers())[0]!;

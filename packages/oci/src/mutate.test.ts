@@ -180,7 +180,7 @@ describe('validateImage', () => {
     const good = await randomImage({ layers: 1, sizePerLayer: 100 });
     const layer = (await good.layers())[0]!;
     const bytes = Buffer.from(await readAll(await layer.compressed()));
-    bytes[bytes.length - 10] ^= 0xff;
+    bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
     const corrupt = imageFromParts({
       manifest: await good.manifest(),
       rawConfig: await good.rawConfig(),
