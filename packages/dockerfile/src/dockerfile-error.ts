@@ -6,7 +6,8 @@ export type DockerfileErrorCode =
   | 'INSTRUCTION' // an instruction has wrong arguments or flags
   | 'EXPANSION' // a `${…}` word could not be expanded (bad substitution, `${VAR:?}` …)
   | 'STAGE' // unknown stage, duplicate name used in `--from`, dependency cycle, unknown target
-  | 'EMPTY'; // the file has no instructions
+  | 'EMPTY' // the file has no instructions
+  | 'LINT'; // `# check=error=true` (or lint.error) and a check failed
 
 export interface DockerfileErrorLocation {
   /** File name as the caller named it (default `Dockerfile`). */

@@ -174,7 +174,12 @@ export function createBuildPlan(source: string | Uint8Array, options: PlanOption
     warnings,
     platformArgs: Object.fromEntries(pArgs),
   };
-  if (options.lint !== false) lintDockerfileAst(ast, typed, plan, { file, ...(options.lint ?? {}) });
+  if (options.lint !== false)
+    plan.warnings = lintDockerfileAst(ast, typed, plan, { file, ...(options.lint ?? {}) });
+  else
+    plan.warnings = plan.warnings.filter(
+      (w) => w.rule === 'UnusedBuildArg' || w.rule === 'NoEmptyContinuation',
+    );
   return plan;
 }
 
