@@ -74,7 +74,12 @@ async function debianPackageVersion(pkg: string): Promise<string> {
   return version;
 }
 
-type Builder = (work: string, layout: string, sourceVersion: string) => Promise<WrittenImage>;
+type Builder = (
+  work: string,
+  layout: string,
+  sourceVersion: string,
+  log: (line: string) => void,
+) => Promise<WrittenImage>;
 
 async function cached(
   cacheDir: string,
@@ -102,7 +107,7 @@ async function cached(
     const work = await mkdtemp(join(dirname(dir), `.${name}-build-`));
     try {
       const layout = join(work, 'layout');
-      const written = await build(work, layout, sourceVersion);
+      const written = await build(work, layout, sourceVersion, log);
       const info: BaseImageLayout = { name, dir, sourceVersion, ...written };
       await writeFile(join(layout, 'kaniko-ts-base.json'), JSON.stringify(info, null, 2));
       await rm(dir, { recursive: true, force: true });
@@ -177,14 +182,16 @@ const buildBusybox: Builder = async (work, layout, sourceVersion) => {
 };
 
 /** `mmdebstrap --variant=minbase --include=passwd --skip=output/dev bookworm` from the host's mirror. */
-const buildDebian: Builder = async (work, layout, sourceVersion) => {
+const buildDebian: Builder = async (work, layout, sourceVersion, log) => {
   const tar = join(work, 'rootfs.tar');
   const mirrors = debianSources();
+  const started = performance.now();
   await runChecked(
     'mmdebstrap',
     ['--quiet', '--variant=minbase', '--include=passwd', '--skip=output/dev', 'bookworm', tar, ...mirrors],
     { timeoutMs: 600_000 },
   );
+  log(`[harness] mmdebstrap ${mirrors.join(' | ')}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const debianVersion = await runChecked('tar', [
     '--extract',
     '--to-stdout',

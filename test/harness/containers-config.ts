@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testCacheDir } from './base-images.js';
 
@@ -31,7 +32,11 @@ events_logger = "file"
 export async function ensureContainersSetup(cacheDir = testCacheDir()): Promise<ContainersSetup> {
   const dir = join(cacheDir, 'containers');
   const storageRoot = join(dir, 'storage');
-  const runRoot = join(dir, 'run');
+  // runroot holds mount state that must not survive a reboot: /run when root, else the temp dir.
+  const runRoot =
+    process.getuid?.() === 0
+      ? '/run/kaniko-ts-test/containers'
+      : join(tmpdir(), `kaniko-ts-test-run-${process.getuid?.()}`);
   const containersConf = join(dir, 'containers.conf');
   const storageConf = join(dir, 'storage.conf');
   const storage = `# written by the kaniko-ts test harness
@@ -56,6 +61,5 @@ async function writeIfChanged(file: string, content: string) {
   if (existsSync(file) && readFileSync(file, 'utf8') === content) return;
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, content);
-  const { rename } = await import('node:fs/promises');
   await rename(tmp, file);
 }
