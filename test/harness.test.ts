@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { lstat, mkdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,6 +13,7 @@ import {
   debianSources,
   ensureRegistrySeed,
   harness,
+  killGroup,
   podmanRun,
   pushBaseImages,
   registryGet,
@@ -55,6 +58,30 @@ describe('test registries', () => {
     expect(existsSync(reg.storageDir)).toBe(false);
     await expect(canConnect(reg.host)).resolves.toBe(false);
     await reg.stop(); // idempotent
+  });
+
+  it('a registry dies with the process that started it, even on SIGKILL', async () => {
+    const hooks = fileURLToPath(new URL('./bench/lib/ts-hooks.mjs', import.meta.url));
+    const registryModule = fileURLToPath(new URL('./harness/registry.ts', import.meta.url));
+    const script = `const { startRegistry } = await import(${JSON.stringify(registryModule)});
+      const r = await startRegistry({ variant: 'plain' });
+      console.log(JSON.stringify({ pid: r.pid, host: r.host }));
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', hooks, '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.once('data', (b: Buffer) => resolve(b.toString()));
+      child.once('exit', (code) => reject(new Error(`child exited with ${code} before starting a registry`)));
+    });
+    const { pid, host } = JSON.parse(line) as { pid: number; host: string };
+    expect(isAlive(pid)).toBe(true);
+    await expect(canConnect(host)).resolves.toBe(true);
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 5_000;
+    while ((await canConnect(host)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await expect(canConnect(host)).resolves.toBe(false);
+    killGroup(pid, 'SIGKILL'); // the storage dir is left in /tmp in this case; the group must be gone
   });
 
   it('the docker-registry package service is not running, only our own instances', async () => {

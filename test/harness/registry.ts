@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } fro
 import { copyFile, link, mkdir, readdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killGroup, runChecked } from './run-command.js';
@@ -113,11 +113,14 @@ async function startOnce(variant: RegistryVariant, port: number, opts: StartRegi
     await writeFile(configFile, JSON.stringify(config, null, 2));
     const logFile = join(dir, 'registry.log');
     const logFd = openSync(logFile, 'a');
-    const child = spawn('docker-registry', ['serve', configFile], {
+    const child = spawn('sh', ['-c', SUPERVISE, 'kaniko-ts-registry', configFile], {
       detached: true,
-      stdio: ['ignore', logFd, logFd],
+      stdio: ['pipe', logFd, logFd],
     });
     closeSync(logFd);
+    // The pipe is the lifeline: it closes when this process ends in any way, even SIGKILL.
+    child.stdin?.on('error', () => {});
+    (child.stdin as Socket | null)?.unref();
     const pid = child.pid;
     if (pid === undefined)
       throw new Error('starting docker-registry: no pid (is docker-registry installed?)');
@@ -151,6 +154,7 @@ async function startOnce(variant: RegistryVariant, port: number, opts: StartRegi
         clearTimeout(timer);
       }
       killGroup(pid, 'SIGKILL');
+      child.stdin?.destroy();
       rmSync(dir, { recursive: true, force: true });
     };
     const running: RunningRegistry = { ...info, pid, logFile, stop };
@@ -167,6 +171,18 @@ async function startOnce(variant: RegistryVariant, port: number, opts: StartRegi
     throw e;
   }
 }
+
+// Runs the registry in its own process group (the group `stop()` kills) and kills it when stdin, a pipe
+// from the test process, closes: a killed vitest never leaves a registry behind. Exits with the
+// registry's status, so a registry that fails to start is noticed at once.
+const SUPERVISE = `
+exec 3<&0
+docker-registry serve "$1" </dev/null &
+r=$!
+(cat <&3 >/dev/null 2>&1; kill $r 2>/dev/null) &
+exec 3<&-
+wait $r
+`;
 
 async function waitReady(reg: RegistryInfo, timeoutMs: number, exited: () => string | undefined) {
   const deadline = Date.now() + timeoutMs;
