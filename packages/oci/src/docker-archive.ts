@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import type { Descriptor } from './descriptor.js';
@@ -125,7 +125,7 @@ async function openArchive(path: string) {
   }
   const open = (m: TarMember) =>
     m.size === 0
-      ? createReadStream(path, { start: 1, end: 0 })
+      ? Readable.from([])
       : createReadStream(path, { start: m.offset, end: m.offset + m.size - 1 });
   const member = (name: string) => {
     const m = resolveMember(members, name);

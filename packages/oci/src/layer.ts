@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { pipeline as pipelineCb, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { cleanDescriptor, type Descriptor } from './descriptor.js';
 import { type Digest, digestStream, verifyingStream } from './digest.js';
@@ -38,6 +38,10 @@ export interface LayerBlob {
   uncompressedSize?: number;
 }
 
+function chain(src: Readable, next: Transform): Transform {
+  return pipelineCb(src, next, () => {});
+}
+
 /**
  * The small core every layer source implements: a descriptor and an opener. Everything else
  * (verification, decompression by media type, diffID) is derived here.
@@ -46,17 +50,12 @@ export function layerFromBlob(blob: LayerBlob): Layer {
   const desc = cleanDescriptor(blob.descriptor);
   const compression = layerCompression(desc.mediaType) ?? 'none';
   const compressed = async (): Promise<Readable> => {
-    const src = await blob.open();
-    const verify = verifyingStream(desc.digest, desc.size, `layer ${desc.digest}`);
-    src.on('error', (err) => verify.destroy(err));
-    return src.pipe(verify);
+    // stream.pipeline (callback form) forwards errors and destroys the source if the consumer stops.
+    return chain(await blob.open(), verifyingStream(desc.digest, desc.size, `layer ${desc.digest}`));
   };
   const uncompressed = async (): Promise<Readable> => {
     const src = await compressed();
-    if (compression === 'none') return src;
-    const d = createDecompressor(compression);
-    src.on('error', (err) => d.destroy(err));
-    return src.pipe(d);
+    return compression === 'none' ? src : chain(src, createDecompressor(compression));
   };
   const diffId = once(async (): Promise<Digest> => {
     if (blob.diffId) return blob.diffId;
