@@ -3,62 +3,45 @@ import type { DockerfileAst, InstructionNode } from '../parser/node.js';
 import { warning } from './rules.js';
 import type { LintWarning } from './types.js';
 
-const SECRET_WORDS = new Set([
-  'apikey',
-  'auth',
-  'credential',
-  'credentials',
-  'key',
-  'password',
-  'pword',
-  'passwd',
-  'secret',
-  'token',
-]);
+const SECRET = /(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)/i;
+const SECRET_ALLOW = /(?:_|^)(?:public)(?:_|$)/i;
 const isUpper = (s: string) => s === s.toUpperCase();
 
-/** `GITHUB_TOKEN`, `DB_PASSWORD`, `apiKey`… but not `PUBLIC_KEY`. */
+/** BuildKit's SecretsUsedInArgOrEnv test: `GITHUB_TOKEN`, `DB_PASSWORD`, `AUTH`… but not `PUBLIC_KEY`. */
 export function looksLikeSecret(name: string): boolean {
-  const parts = name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .toLowerCase()
-    .split(/[_\-.]/);
-  if (parts.includes('public')) return false;
-  return parts.some((p) => SECRET_WORDS.has(p));
+  return SECRET.test(name) && !SECRET_ALLOW.test(name);
 }
 
-/** Checks that need only the syntax tree and the typed instructions (BuildKit's parse-time checks). */
+/**
+ * Checks that need only the syntax tree and the typed instructions. (Checks that depend on the
+ * expanded state — UndefinedVar, WorkdirRelativePath, JSONArgsRecommended, MultipleInstructionsDisallowed,
+ * UndefinedArgInFrom — run while planning, as in BuildKit.)
+ */
 export function syntaxChecks(ast: DockerfileAst, typed: Instruction[]): LintWarning[] {
   const out: LintWarning[] = [];
   const nodes = ast.instructions;
   const at = (n: InstructionNode) => [n.range.start.line, n.range.start.column] as const;
-  const upper = nodes.filter((n) => n.rawKeyword === n.rawKeyword.toUpperCase()).length;
-  const majorityUpper = upper >= nodes.length - upper;
-  const names = new Map<string, number>();
-  let stageHasShell = false;
-  let counts = new Map<string, number>();
-  let hasAbsWorkdir = false;
+  const consistent = nodes.filter(
+    (n) => n.rawKeyword === n.rawKeyword.toUpperCase() || n.rawKeyword === n.rawKeyword.toLowerCase(),
+  );
+  const lower = consistent.filter((n) => n.rawKeyword === n.rawKeyword.toLowerCase()).length;
+  const majorityLower = lower > consistent.length - lower;
+  const names = new Set<string>();
   nodes.forEach((n, i) => {
     const ins = typed[i] as Instruction;
     const kw = n.rawKeyword;
-    if (kw !== kw.toUpperCase() && kw !== kw.toLowerCase()) {
-      out.push(
-        warning('ConsistentInstructionCasing', `Command '${kw}' should be consistently cased`, ...at(n)),
-      );
-    } else if (isUpper(kw) !== majorityUpper) {
+    const wanted = majorityLower ? kw.toLowerCase() : kw.toUpperCase();
+    if (kw !== wanted) {
       out.push(
         warning(
           'ConsistentInstructionCasing',
-          `Command '${kw}' should match the case of the command majority (${majorityUpper ? 'uppercase' : 'lowercase'})`,
+          `Command '${kw}' should match the case of the command majority (${majorityLower ? 'lowercase' : 'uppercase'})`,
           ...at(n),
         ),
       );
     }
     switch (ins.kind) {
       case 'FROM': {
-        stageHasShell = false;
-        counts = new Map();
-        hasAbsWorkdir = false;
         if (n.args.length === 3) {
           const as = n.args[1] as string;
           const raw = n.args[2] as string;
@@ -71,7 +54,7 @@ export function syntaxChecks(ast: DockerfileAst, typed: Instruction[]): LintWarn
             out.push(
               warning(
                 'ReservedStageName',
-                `'${name}' is reserved and should not be used as a stage name`,
+                `Stage name should not use the same name as reserved stage ${JSON.stringify(name)}`,
                 ...at(n),
               ),
             );
@@ -79,44 +62,17 @@ export function syntaxChecks(ast: DockerfileAst, typed: Instruction[]): LintWarn
             out.push(
               warning(
                 'DuplicateStageName',
-                `Duplicate stage name '${name}', stage names should be unique`,
+                `Duplicate stage name ${JSON.stringify(name)}, stage names should be unique`,
                 ...at(n),
               ),
             );
-          names.set(name, i);
+          names.add(name);
         }
-        if (ins.platform !== undefined && /^\$\{?TARGETPLATFORM\}?$/.test(ins.platform)) {
+        if (ins.platform !== undefined && /^\$(\{TARGETPLATFORM\}|TARGETPLATFORM)$/.test(ins.platform)) {
           out.push(
             warning(
               'RedundantTargetPlatform',
               `Setting platform to predefined ${ins.platform} in FROM is redundant as this is the default behavior`,
-              ...at(n),
-            ),
-          );
-        }
-        break;
-      }
-      case 'SHELL':
-        stageHasShell = true;
-        break;
-      case 'CMD':
-      case 'ENTRYPOINT':
-      case 'HEALTHCHECK': {
-        const c = (counts.get(ins.kind) ?? 0) + 1;
-        counts.set(ins.kind, c);
-        if (c > 1)
-          out.push(
-            warning(
-              'MultipleInstructionsDisallowed',
-              `Multiple ${ins.kind} instructions should not be used in the same stage because only the last one will be used`,
-              ...at(n),
-            ),
-          );
-        if (ins.kind !== 'HEALTHCHECK' && ins.command.form === 'shell' && !stageHasShell) {
-          out.push(
-            warning(
-              'JSONArgsRecommended',
-              `JSON arguments recommended for ${ins.kind} to prevent unintended behavior related to OS signals`,
               ...at(n),
             ),
           );
@@ -131,17 +87,6 @@ export function syntaxChecks(ast: DockerfileAst, typed: Instruction[]): LintWarn
             ...at(n),
           ),
         );
-        break;
-      case 'WORKDIR':
-        if (ins.path.startsWith('/') || ins.path.startsWith('$')) hasAbsWorkdir = true;
-        else if (!hasAbsWorkdir)
-          out.push(
-            warning(
-              'WorkdirRelativePath',
-              `Relative workdir "${ins.path}" can have unexpected results if the base image changes`,
-              ...at(n),
-            ),
-          );
         break;
       case 'ENV':
       case 'LABEL':
@@ -172,10 +117,9 @@ export function syntaxChecks(ast: DockerfileAst, typed: Instruction[]): LintWarn
         }
         break;
       case 'RUN': {
+        const c = ins.command;
         const text =
-          ins.command.form === 'shell'
-            ? [ins.command.text, ...ins.command.heredocs.map((h) => h.content)].join('\n')
-            : ins.command.args.join(' ');
+          c.form === 'shell' ? [c.text, ...c.heredocs.map((h) => h.content)].join('\n') : c.args.join(' ');
         if (/\b(curl|wget)\b[^|;&\n]*\|\s*(sudo\s+)?(\/(usr\/)?bin\/)?(ba|z|da|k|a)?sh\b/.test(text)) {
           out.push(
             warning(
@@ -195,7 +139,7 @@ export function syntaxChecks(ast: DockerfileAst, typed: Instruction[]): LintWarn
 function secret(kind: string, key: string, n: InstructionNode): LintWarning {
   return warning(
     'SecretsUsedInArgOrEnv',
-    `Do not use ${kind} or ENV instructions for sensitive data (${kind} "${key}")`,
+    `Do not use ARG or ENV instructions for sensitive data (${kind} ${JSON.stringify(key)})`,
     n.range.start.line,
     n.range.start.column,
   );

@@ -5,51 +5,59 @@ import type { Instruction, Mount } from '../instructions/types.js';
 import { warning } from '../lint/rules.js';
 import type { LintWarning } from '../lint/types.js';
 import { runLexer } from '../shell/expand.js';
-import { PROXY_ARGS } from './platform-args.js';
 import type { PlannedInstruction, StageDependency } from './types.js';
 
-/** Shared, read-mostly state of one planning run (created per call; no module state). */
+/** Shared state of one planning run (created per call; no module state). */
 export interface PlanContext {
   file: string;
   escapeToken: string;
   buildArgs: Readonly<Record<string, string>>;
-  /** Platform args + meta ARGs with their values (undefined = declared without value). */
-  metaArgs: Map<string, string | undefined>;
+  /** BuildKit's globalArgs: platform args and meta ARGs that have a value. */
+  globalArgs: Map<string, string>;
   usedArgs: Set<string>;
   warnings: LintWarning[];
   resolveStage: (ref: string) => number | undefined | 'bad-index';
+  stageLabel: (index: number) => string;
 }
 
 export interface StageState {
+  index: number;
   /** Expansion/process environment: ENV and ARG values (BuildKit's LLB state env). */
   env: Map<string, string>;
   /** Image config ENV. */
   imageEnv: Map<string, string>;
   workdir: string;
-  /** Whether every variable of the base is known (for UndefinedVar). */
+  /** Whether a WORKDIR was set in this Dockerfile (for WorkdirRelativePath). */
+  workdirSet: boolean;
+  /** ARG keys declared so far (never reported as undefined). */
+  declared: Set<string>;
+  /** Image config SHELL set (JSONArgsRecommended is quiet then). */
+  shellSet: boolean;
+  /** Lines of the last CMD / ENTRYPOINT / HEALTHCHECK (MultipleInstructionsDisallowed). */
+  seen: Map<string, { line: number; column: number }>;
+  /** Whether every variable of the base is known (UndefinedVar only reports then). */
   envKnown: boolean;
+  /** ONBUILD expressions recorded in this stage (the image config's OnBuild). */
+  onbuild: string[];
 }
 
 type Loc = { range: { start: { line: number; column: number } }; original: string };
 
-export function expandIn(
-  ctx: PlanContext,
-  st: StageState,
-  ins: Loc,
-  word: string,
-  onUnmatched = true,
-): string {
-  const r = runLexer(word, st.env, {
-    escapeToken: ctx.escapeToken,
-    location: {
-      file: ctx.file,
-      line: ins.range.start.line,
-      column: ins.range.start.column,
-      text: ins.original.trim(),
-    },
-  });
-  if (onUnmatched && st.envKnown) {
+function at(ctx: PlanContext, ins: Loc, text?: string) {
+  return {
+    file: ctx.file,
+    line: ins.range.start.line,
+    column: ins.range.start.column,
+    text: text ?? ins.original.trim(),
+  };
+}
+
+/** ProcessWord in the stage environment, reporting unmatched names as UndefinedVar. */
+export function expandIn(ctx: PlanContext, st: StageState, ins: Loc, word: string): string {
+  const r = runLexer(word, st.env, { escapeToken: ctx.escapeToken, location: at(ctx, ins) });
+  if (st.envKnown) {
     for (const name of r.unmatched) {
+      if (st.declared.has(name)) continue;
       ctx.warnings.push(
         warning(
           'UndefinedVar',
@@ -66,37 +74,63 @@ export function expandIn(
 function fail(ctx: PlanContext, ins: Loc, e: InstructionError): never {
   throw new DockerfileError(
     'INSTRUCTION',
-    `planning: ${e.message}`,
-    {
-      file: ctx.file,
-      line: ins.range.start.line,
-      column: ins.range.start.column,
-      text: e.text ?? ins.original.trim(),
-    },
+    `planning ${ins.original.trim().split(/\s/)[0]?.toUpperCase()}: ${e.message}`,
+    at(ctx, ins, e.text),
     { cause: e },
   );
 }
 
-function stageDep(ctx: PlanContext, ins: Loc, kind: StageDependency['kind'], ref: string): StageDependency {
-  const found = ctx.resolveStage(ref);
-  if (found === 'bad-index') fail(ctx, ins, new InstructionError(`invalid stage index ${ref}`, ref));
-  return found === undefined
-    ? { kind, image: ref, line: ins.range.start.line }
-    : { kind, stage: found, line: ins.range.start.line };
+function stageDep(
+  ctx: PlanContext,
+  st: StageState,
+  ins: Loc,
+  kind: StageDependency['kind'],
+  raw: string,
+  expanded: string,
+): StageDependency {
+  const found = ctx.resolveStage(raw);
+  if (found === 'bad-index') fail(ctx, ins, new InstructionError(`invalid stage index ${raw}`, raw));
+  if (found === undefined) return { kind, image: expanded, line: ins.range.start.line };
+  if (found >= st.index) {
+    fail(
+      ctx,
+      ins,
+      new InstructionError(
+        `cannot copy from stage ${JSON.stringify(raw)}, it needs to be defined before current stage ${JSON.stringify(ctx.stageLabel(st.index))}`,
+        raw,
+      ),
+    );
+  }
+  return { kind, stage: found, line: ins.range.start.line };
 }
 
-const resolvePath = (dir: string, p: string) => {
-  if (p.startsWith('/')) return normalize(p);
-  return normalize(`${dir}/${p}`);
-};
-function normalize(p: string): string {
+export function resolvePath(dir: string, p: string): string {
   const out: string[] = [];
-  for (const part of p.split('/')) {
+  for (const part of (p.startsWith('/') ? p : `${dir}/${p}`).split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') out.pop();
     else out.push(part);
   }
   return `/${out.join('/')}`;
+}
+
+const isUrl = (s: string) => /^https?:\/\//i.test(s);
+const isGit = (s: string) => /^git@|^git:\/\/|\.git(#|$)/.test(s);
+const PROXIES = new Set(['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'all_proxy']);
+
+function usedOnce(ctx: PlanContext, st: StageState, ins: Instruction): void {
+  const prev = st.seen.get(ins.kind);
+  if (prev) {
+    ctx.warnings.push(
+      warning(
+        'MultipleInstructionsDisallowed',
+        `Multiple ${ins.kind} instructions should not be used in the same stage because only the last one will be used`,
+        prev.line,
+        prev.column,
+      ),
+    );
+  }
+  st.seen.set(ins.kind, ins.range.start);
 }
 
 /** Expands one instruction in the stage state and applies its effect (BuildKit's dispatch). */
@@ -108,19 +142,21 @@ export function dispatch(
   deps: StageDependency[],
 ): PlannedInstruction {
   const x = (w: string) => expandIn(ctx, st, ins, w);
+  const workdir = st.workdir;
+  const planned = (p: Instruction): PlannedInstruction => ({ ...p, origin, workdir }) as PlannedInstruction;
   switch (ins.kind) {
     case 'ARG': {
       const args = ins.args.map((a) => {
-        const hasValue = Object.hasOwn(ctx.buildArgs, a.key);
         let value: string | undefined;
-        if (hasValue) value = ctx.buildArgs[a.key];
+        if (Object.hasOwn(ctx.buildArgs, a.key)) value = ctx.buildArgs[a.key];
         else if (a.value !== undefined) value = x(a.value);
-        else if (ctx.metaArgs.has(a.key)) value = ctx.metaArgs.get(a.key);
+        else value = ctx.globalArgs.get(a.key);
         if (value !== undefined) st.env.set(a.key, value);
+        st.declared.add(a.key);
         ctx.usedArgs.add(a.key);
         return value === undefined ? { key: a.key } : { key: a.key, value };
       });
-      return { ...ins, args, origin };
+      return planned({ ...ins, args });
     }
     case 'ENV': {
       const env = ins.env.map((p) => ({ key: x(p.key), value: x(p.value) }));
@@ -128,80 +164,93 @@ export function dispatch(
         st.env.set(p.key, p.value);
         st.imageEnv.set(p.key, p.value);
       }
-      return { ...ins, env, origin };
+      return planned({ ...ins, env });
     }
     case 'LABEL':
-      return { ...ins, labels: ins.labels.map((p) => ({ key: x(p.key), value: x(p.value) })), origin };
+      return planned({ ...ins, labels: ins.labels.map((p) => ({ key: x(p.key), value: x(p.value) })) });
     case 'MAINTAINER':
-      return {
+      return planned({
         kind: 'LABEL',
         range: ins.range,
         original: ins.original,
         labels: [{ key: 'maintainer', value: ins.maintainer }],
-        origin,
-      };
+      });
     case 'WORKDIR': {
-      st.workdir = resolvePath(st.workdir, x(ins.path));
-      return { ...ins, path: st.workdir, origin };
+      const path = x(ins.path);
+      if (!st.workdirSet && !path.startsWith('/')) {
+        ctx.warnings.push(
+          warning(
+            'WorkdirRelativePath',
+            `Relative workdir "${path}" can have unexpected results if the base image changes`,
+            ins.range.start.line,
+            ins.range.start.column,
+          ),
+        );
+      }
+      st.workdirSet = true;
+      st.workdir = resolvePath(st.workdir, path);
+      return { ...planned({ ...ins, path: st.workdir }), workdir: st.workdir };
     }
     case 'USER':
-      return { ...ins, user: x(ins.user), origin };
-    case 'STOPSIGNAL':
-      return { ...ins, signal: x(ins.signal), origin };
+      return planned({ ...ins, user: x(ins.user) });
+    case 'STOPSIGNAL': {
+      const signal = x(ins.signal);
+      if (!/^(SIG)?[A-Z0-9+-]+$/i.test(signal) || (/^\d+$/.test(signal) && Number(signal) === 0)) {
+        fail(ctx, ins, new InstructionError(`invalid signal: ${signal}`, signal));
+      }
+      return planned({ ...ins, signal });
+    }
     case 'VOLUME': {
       const volumes = ins.volumes.map(x);
-      if (volumes.some((v) => v.trim() === ''))
+      if (volumes.some((v) => v === ''))
         fail(ctx, ins, new InstructionError('VOLUME specified can not be an empty string'));
-      return { ...ins, volumes, origin };
+      return planned({ ...ins, volumes });
     }
     case 'EXPOSE': {
       const ports: string[] = [];
       for (const p of ins.ports) {
-        const words = runLexer(p, st.env, {
-          escapeToken: ctx.escapeToken,
-          location: { file: ctx.file, line: ins.range.start.line, column: ins.range.start.column, text: p },
-        }).words;
-        for (const w of words) {
+        for (const w of runLexer(p, st.env, { escapeToken: ctx.escapeToken, location: at(ctx, ins, p) })
+          .words) {
           if (!/^(\d+)(-\d+)?(\/(tcp|udp|sctp))?$/i.test(w))
             fail(ctx, ins, new InstructionError(`invalid containerPort: ${w}`, w));
           ports.push(w);
         }
       }
-      return { ...ins, ports, origin };
+      return planned({ ...ins, ports });
     }
+    case 'SHELL':
+      st.shellSet = true;
+      return planned(ins);
+    case 'CMD':
+    case 'ENTRYPOINT':
+      usedOnce(ctx, st, ins);
+      if (ins.command.form === 'shell' && !st.shellSet) {
+        ctx.warnings.push(
+          warning(
+            'JSONArgsRecommended',
+            `JSON arguments recommended for ${ins.kind} to prevent unintended behavior related to OS signals`,
+            ins.range.start.line,
+            ins.range.start.column,
+          ),
+        );
+      }
+      return planned(ins);
+    case 'HEALTHCHECK':
+      usedOnce(ctx, st, ins);
+      return planned(ins);
+    case 'ONBUILD':
+      st.onbuild.push(ins.expression);
+      return planned(ins);
     case 'COPY':
-    case 'ADD': {
-      const out = {
-        ...ins,
-        sources: ins.sources.map(x),
-        dest: x(ins.dest),
-        exclude: ins.exclude.map(x),
-        origin,
-      };
-      if (ins.from !== undefined) {
-        out.from = x(ins.from);
-        deps.push(stageDep(ctx, ins, 'copy-from', out.from));
-      }
-      if (ins.chown !== undefined) out.chown = x(ins.chown);
-      if (ins.checksum !== undefined) out.checksum = x(ins.checksum);
-      if (ins.chmod !== undefined) {
-        const text = x(ins.chmod.text);
-        try {
-          out.chmod = parseChmod(text);
-        } catch (e) {
-          if (e instanceof InstructionError) fail(ctx, ins, e);
-          throw e;
-        }
-      }
-      return out;
-    }
+    case 'ADD':
+      return planned(copy(ctx, st, ins, x, deps));
     case 'RUN': {
       let mounts: Mount[];
       let ssh = 0;
       try {
         mounts = ins.mountSpecs.map((s) => {
           const m = parseMount(s, x, 0);
-          if (m.type === 'ssh' && !/target=|dst=|destination=/i.test(s))
+          if (m.type === 'ssh' && !/(^|,)(target|dst|destination)=/i.test(s))
             m.target = `/run/buildkit/ssh_agent.${ssh}`;
           if (m.type === 'ssh') ssh++;
           return m;
@@ -211,19 +260,64 @@ export function dispatch(
         throw e;
       }
       for (const m of mounts) {
-        if ((m.type === 'bind' || m.type === 'cache') && m.from !== undefined && m.from !== '') {
-          deps.push(stageDep(ctx, ins, 'mount-from', m.from));
-        }
-        if (!m.target.startsWith('/') && m.target !== '') m.target = resolvePath(st.workdir, m.target);
+        if ((m.type === 'bind' || m.type === 'cache') && m.from !== undefined && m.from !== '')
+          deps.push(stageDep(ctx, st, ins, 'mount-from', m.from, m.from));
+        if (m.target !== '' && !m.target.startsWith('/')) m.target = resolvePath(st.workdir, m.target);
       }
       const environment: Array<[string, string]> = [...st.env];
-      for (const k of PROXY_ARGS) {
-        const v = ctx.buildArgs[k];
-        if (v !== undefined && !st.env.has(k)) environment.push([k, v]);
+      for (const [k, v] of Object.entries(ctx.buildArgs)) {
+        if (PROXIES.has(k.toLowerCase()) && !st.env.has(k)) environment.push([k, v]);
       }
-      return { ...ins, mounts, origin, environment } as PlannedInstruction;
+      return { ...planned({ ...ins, mounts }), environment } as PlannedInstruction;
     }
     default:
-      return { ...ins, origin };
+      return planned(ins);
   }
+}
+
+function copy(
+  ctx: PlanContext,
+  st: StageState,
+  ins: Extract<Instruction, { kind: 'COPY' | 'ADD' }>,
+  x: (w: string) => string,
+  deps: StageDependency[],
+) {
+  const out = {
+    ...ins,
+    sources: ins.sources.map((s) => (s.startsWith('<<') ? s : x(s))),
+    dest: x(ins.dest),
+    exclude: ins.exclude.map(x),
+  };
+  if (ins.from !== undefined) {
+    out.from = x(ins.from);
+    deps.push(stageDep(ctx, st, ins, 'copy-from', ins.from, out.from));
+  }
+  if (ins.chown !== undefined) out.chown = x(ins.chown);
+  if (ins.checksum !== undefined) out.checksum = x(ins.checksum);
+  try {
+    if (ins.chmod !== undefined) out.chmod = parseChmod(x(ins.chmod.text));
+    const remote = out.sources.filter((s) => isUrl(s) || isGit(s));
+    if (ins.kind === 'COPY' && remote.length > 0) {
+      throw new InstructionError(
+        `source can't be a ${isGit(remote[0] as string) ? 'git ref' : 'URL'} for COPY`,
+        remote[0],
+      );
+    }
+    if (out.checksum !== undefined) {
+      if (out.sources.length !== 1)
+        throw new InstructionError("checksum can't be specified for multiple sources");
+      if (!isUrl(out.sources[0] as string) && !isGit(out.sources[0] as string))
+        throw new InstructionError("checksum can't be specified for non-HTTP(S) sources");
+      if (
+        !/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(out.checksum) &&
+        !isGit(out.sources[0] as string)
+      ) {
+        throw new InstructionError(`invalid checksum digest format: ${out.checksum}`, out.checksum);
+      }
+    }
+  } catch (e) {
+    if (e instanceof InstructionError) fail(ctx, ins, e);
+    throw e;
+  }
+  return out;
 }

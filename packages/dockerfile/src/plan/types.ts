@@ -19,25 +19,34 @@ export interface BaseImageConfig {
   shell?: string[];
 }
 
-/**
- * A planned instruction: the typed instruction with every field BuildKit expands at plan time already
- * expanded (FROM, ARG, ENV, LABEL, WORKDIR, USER, EXPOSE, VOLUME, COPY/ADD paths and flags, STOPSIGNAL,
- * RUN mount options). RUN/CMD/ENTRYPOINT command text is never expanded: the shell does that.
- */
-export type PlannedInstruction = Instruction & {
+interface Planned {
   /** Where the instruction came from: the Dockerfile, or an ONBUILD trigger of the base image. */
   origin: 'dockerfile' | 'onbuild';
-};
+  /**
+   * Working directory in effect (for WORKDIR: the new one). Relative COPY/ADD destinations and RUN
+   * resolve against it.
+   */
+  workdir: string;
+}
 
 /** RUN as planned, with the environment its process gets. */
-export type PlannedRun = RunInstruction & {
-  origin: 'dockerfile' | 'onbuild';
-  /**
-   * Process environment at this point, in order: the image/stage ENV, then the ARG values in scope that
-   * no ENV overrides, then proxy build args (HTTP_PROXY, …) passed without being declared.
-   */
-  environment: Array<[string, string]>;
-};
+export type PlannedRun = RunInstruction &
+  Planned & {
+    /**
+     * Process environment, in order: the stage state (base image ENV, ENV and ARG values in scope; a
+     * later ENV or ARG of the same name replaces the value), then proxy build args (`HTTP_PROXY`, …)
+     * passed without being declared.
+     */
+    environment: Array<[string, string]>;
+  };
+
+/**
+ * A planned instruction: the typed instruction with every field BuildKit expands at plan time already
+ * expanded (ARG, ENV, LABEL, WORKDIR, USER, EXPOSE, VOLUME, COPY/ADD paths and flags, STOPSIGNAL,
+ * RUN mount options). RUN/CMD/ENTRYPOINT command text is never expanded: the shell does that.
+ * MAINTAINER is planned as `LABEL maintainer=…`.
+ */
+export type PlannedInstruction = (Exclude<Instruction, RunInstruction> & Planned) | PlannedRun;
 
 /** One `COPY --from` / `RUN --mount from=` / `FROM` edge. */
 export interface StageDependency {
@@ -105,7 +114,10 @@ export interface PlanOptions {
   targetPlatform?: string;
   /** Platform of the builder (default: same as targetPlatform). */
   buildPlatform?: string;
-  /** Configs of base images, by the expanded FROM reference. Unknown bases are planned without them. */
+  /**
+   * Configs of base images, by the expanded FROM reference. Unknown bases are planned without them
+   * (no base ENV in expansions, no ONBUILD triggers, UndefinedVar silent for that stage).
+   */
   baseImages?: Record<string, BaseImageConfig>;
   /** Lint options; lint runs unless `lint: false`. */
   lint?: false | { skip?: string[]; error?: boolean };
