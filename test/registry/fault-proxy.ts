@@ -12,7 +12,9 @@ export type Fault =
   /** Forwards, flips one byte in the middle of the response body (same length). */
   | { kind: 'corrupt-response' }
   /** Flips one byte in the middle of the request body before forwarding it. */
-  | { kind: 'corrupt-request' };
+  | { kind: 'corrupt-request' }
+  /** Forwards, then adds these headers to the response (e.g. `OCI-Subject`). */
+  | { kind: 'add-headers'; headers: Record<string, string> };
 
 export interface FaultRule {
   readonly method?: string;
@@ -133,7 +135,10 @@ export class FaultProxy {
     });
     const payload = Buffer.concat(await upstream.toArray());
     entry(fault === undefined ? (upstream.statusCode ?? 0) : 'fault');
-    res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+    res.writeHead(upstream.statusCode ?? 502, {
+      ...upstream.headers,
+      ...(fault?.kind === 'add-headers' ? fault.headers : {}),
+    });
     if (fault?.kind === 'truncate' && payload.length > 1) {
       res.write(payload.subarray(0, Math.floor(payload.length / 2)), () => res.socket?.destroy());
       return;
