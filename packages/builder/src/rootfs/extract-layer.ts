@@ -30,6 +30,8 @@ export interface ExtractOptions {
   maxEntrySize?: number;
   /** Refuse the layer once its regular files add up to more bytes than this. */
   maxTotalSize?: number;
+  /** Treat `.wh.` names as whiteouts (default true; false for archives that are not image layers). */
+  whiteouts?: boolean;
   /** Paths (clean, relative to the root) that entries and whiteouts must leave alone, e.g. `proc`. */
   ignore?: (rel: string) => boolean;
 }
@@ -101,7 +103,7 @@ class LayerApplier {
       return;
     }
     const base = basename(clean);
-    if (base.startsWith(WHITEOUT_PREFIX)) {
+    if (base.startsWith(WHITEOUT_PREFIX) && (this.opts.whiteouts ?? true)) {
       await this.whiteout(clean, base);
       return;
     }
