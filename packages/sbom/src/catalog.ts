@@ -9,7 +9,7 @@ import { rpmCataloger } from './catalogers/rpm.js';
 import { rustAuditCataloger } from './catalogers/rust-audit.js';
 import { type DirectoryViewOptions, directoryView } from './directory-view.js';
 import { DISTRO_FILES, detectDistro } from './distro.js';
-import type { EntryType, FileSystemView } from './file-system-view.js';
+import type { FileSystemView } from './file-system-view.js';
 import type { CatalogedPackage, Inventory, InventorySource, License } from './inventory.js';
 import { type LayeredViewOptions, type LayerTar, layeredView, type RetainMode } from './layered-view.js';
 import { addLicense } from './license.js';
@@ -58,7 +58,9 @@ export function retainPolicy(
   };
 }
 
-async function* walk(view: FileSystemView): AsyncGenerator<{ path: string; type: EntryType }> {
+/** Every regular file of the view (sorted, depth-first) with its mode; stats run 64 at a time. */
+async function regularFiles(view: FileSystemView): Promise<{ path: string; mode: number }[]> {
+  const files: string[] = [];
   const stack = ['/'];
   while (stack.length > 0) {
     const dir = stack.pop()!;
@@ -67,9 +69,19 @@ async function* walk(view: FileSystemView): AsyncGenerator<{ path: string; type:
       const e = entries[i]!;
       const path = dir === '/' ? `/${e.name}` : `${dir}/${e.name}`;
       if (e.type === 'directory') stack.push(path);
-      else yield { path, type: e.type };
+      else if (e.type === 'file') files.push(path);
     }
   }
+  const modes = new Array<number>(files.length).fill(0);
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      modes[i] = (await view.stat(files[i]!))?.mode ?? 0;
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+  return files.map((path, i) => ({ path, mode: modes[i]! }));
 }
 
 interface Attributed extends FoundPackage {
@@ -131,13 +143,16 @@ export async function catalogView(
   const catalogers = options.catalogers ?? DEFAULT_CATALOGERS;
   const warnings = new Set<string>();
   const distro = await detectDistro(view);
-  const ctx: CatalogContext = { view, ...(distro ? { distro } : {}), warn: (m) => warnings.add(m) };
+  const ctx: CatalogContext = {
+    view,
+    ...(distro ? { distro } : {}),
+    warn: (m) => warnings.add(m),
+    memo: new Map(),
+  };
   const found: Attributed[] = [];
-  for await (const entry of walk(view)) {
-    if (entry.type !== 'file') continue;
-    let info: { type: EntryType; mode: number } | undefined;
+  for (const entry of await regularFiles(view)) {
+    const info = { type: 'file' as const, mode: entry.mode };
     for (const c of catalogers) {
-      info ??= { type: 'file', mode: (await view.stat(entry.path))?.mode ?? 0 };
       const mode = c.match(entry.path, info);
       if (mode === undefined) continue;
       try {

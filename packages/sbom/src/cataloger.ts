@@ -10,6 +10,8 @@ export interface CatalogContext {
   readonly distro?: Distro;
   /** Adds a non-fatal finding (unsupported database format, unreadable file). */
   warn(message: string): void;
+  /** Per-run memo for cataloger-derived values (license lookups), keyed by the cataloger. */
+  readonly memo: Map<string, unknown>;
 }
 
 /** Finds installed packages from one kind of evidence file. */

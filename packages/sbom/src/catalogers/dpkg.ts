@@ -26,6 +26,15 @@ export function debianCopyrightLicenses(text: string): License[] {
 }
 
 async function licensesFor(name: string, ctx: CatalogContext): Promise<License[]> {
+  const key = `dpkg-license:${name}`;
+  const cached = ctx.memo.get(key) as License[] | undefined;
+  if (cached) return cached;
+  const found = await readLicenses(name, ctx);
+  ctx.memo.set(key, found);
+  return found;
+}
+
+async function readLicenses(name: string, ctx: CatalogContext): Promise<License[]> {
   const real = await resolvePath(ctx.view, `/usr/share/doc/${name}/copyright`);
   if (!real) return [];
   try {
