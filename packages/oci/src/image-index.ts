@@ -96,7 +96,11 @@ export function indexFromParts(parts: IndexParts): ImageIndex {
 export async function resolvePlatform(index: ImageIndex, platform: Platform): Promise<Descriptor> {
   const want = normalizePlatform(platform);
   const candidates = (await index.manifest()).manifests.filter(
-    (d) => isManifestMediaType(d.mediaType) && d.platform && platformMatches(want, d.platform),
+    (d) =>
+      isManifestMediaType(d.mediaType) &&
+      d.platform &&
+      !isAttestationManifest(d) &&
+      platformMatches(want, d.platform),
   );
   const exact = candidates.find((d) => normalizePlatform(d.platform!).variant === want.variant);
   const chosen = exact ?? candidates[0];
@@ -112,6 +116,14 @@ export async function resolvePlatform(index: ImageIndex, platform: Platform): Pr
     );
   }
   return chosen;
+}
+
+/** BuildKit's provenance/SBOM manifests: `unknown/unknown` or `vnd.docker.reference.type` annotated. */
+export function isAttestationManifest(d: Descriptor): boolean {
+  return (
+    d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
+    (d.platform?.os === 'unknown' && d.platform?.architecture === 'unknown')
+  );
 }
 
 /** The image for `platform` in `index` (see `resolvePlatform`). */
