@@ -14,6 +14,7 @@ import {
   emptyImage,
   type Image,
   layerFromBytes,
+  layerFromFile,
   randomImage,
   randomLayerTar,
   readDockerArchive,
@@ -35,10 +36,23 @@ async function tool(name: string, args: string[], env?: Record<string, string>):
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === 'ENOENT') {
-      throw new Error(`${name} is not installed: run \`apt-get install -y skopeo umoci podman\` (Debian 12)`);
+      throw new Error(
+        `${name} is not installed: run \`apt-get install -y skopeo umoci podman zstd gzip\` (Debian 12)`,
+      );
     }
     throw new Error(`${name} ${args.join(' ')} failed: ${err.stderr ?? err.message}`);
   }
+}
+
+async function writeTmp(path: string, bytes: Uint8Array): Promise<string> {
+  await writeFile(path, bytes);
+  return path;
+}
+
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }
 
 let root: string;
@@ -160,6 +174,41 @@ describe('docker-archive interop', () => {
     const back = await (await readLayout(dst)).image({ tag: 'x' });
     await validateImage(back);
     expect((await back.config()).rootfs.diff_ids).toEqual(diffIds);
+  });
+});
+
+describe('compression interop', () => {
+  it.each([
+    ['gzip', 'gzip'],
+    ['zstd', 'zstd'],
+  ] as const)('%s layers decompress with the %s command to the exact tar', async (compression, cmd) => {
+    const tar = await randomLayerTar(5, 0, 100_000);
+    const dir = join(root, `compress-${compression}`);
+    await mkdir(dir, { recursive: true });
+    const layer = await layerFromFile(await writeTmp(join(dir, 'in.tar'), tar), { compression, dir });
+    const blob = join(dir, 'blob');
+    await writeFile(blob, await readAll(await layer.compressed()));
+    const out = await run(cmd, ['-dc', blob], { encoding: 'buffer', maxBuffer: 16 * 1024 * 1024 }).catch(
+      (e) => {
+        throw new Error(`${cmd} -dc failed (is \`${cmd}\` installed?): ${(e as Error).message}`);
+      },
+    );
+    expect(Buffer.compare(out.stdout, Buffer.from(tar))).toBe(0);
+  });
+
+  it('skopeo recompresses our zstd layers to gzip with the same diffIDs', async () => {
+    const img = await randomImage({ layers: 2, sizePerLayer: 20_000, compression: 'zstd', seed: 11 });
+    const src = join(root, 'zstd-layout');
+    const dst = join(root, 'zstd-to-gzip');
+    await writeLayout(src, img, { tag: 'z' });
+    await tool('skopeo', ['copy', '--dest-compress-format', 'gzip', `oci:${src}:z`, `oci:${dst}:g`]);
+    const back = await (await readLayout(dst)).image({ tag: 'g' });
+    await validateImage(back);
+    expect((await back.manifest()).layers.map((l) => l.mediaType)).toEqual([
+      'application/vnd.oci.image.layer.v1.tar+gzip',
+      'application/vnd.oci.image.layer.v1.tar+gzip',
+    ]);
+    expect((await back.config()).rootfs.diff_ids).toEqual((await img.config()).rootfs.diff_ids);
   });
 });
 
