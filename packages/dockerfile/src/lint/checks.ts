@@ -106,7 +106,10 @@ export function syntaxChecks(ast: DockerfileAst, typed: Instruction[]): LintWarn
         for (const a of ins.args) if (looksLikeSecret(a.key)) out.push(secret('ARG', a.key, n));
         break;
       case 'ADD':
-        if (ins.checksum === undefined && ins.sources.some((s) => /^https?:\/\//i.test(s))) {
+        if (
+          ins.checksum === undefined &&
+          ins.sources.some((s) => /^https?:\/\//i.test(s) && !/\.git(#|$)/.test(s))
+        ) {
           out.push(
             warning(
               'AddUrlWithoutChecksum',

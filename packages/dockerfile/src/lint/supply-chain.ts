@@ -1,4 +1,4 @@
-import type { Instruction, UserInstruction } from '../instructions/types.js';
+import type { Instruction } from '../instructions/types.js';
 import type { BuildPlan, PlannedStage } from '../plan/types.js';
 import { warning } from './rules.js';
 import type { LintWarning } from './types.js';
@@ -10,18 +10,6 @@ export function mutableReference(ref: string): 'latest' | 'untagged' | undefined
   const colon = last.indexOf(':');
   if (colon < 0) return 'untagged';
   return last.slice(colon + 1) === 'latest' ? 'latest' : undefined;
-}
-
-function effectiveUser(plan: BuildPlan, stage: PlannedStage): { user?: string; ins?: UserInstruction } {
-  for (let i = stage.instructions.length - 1; i >= 0; i--) {
-    const ins = stage.instructions[i] as Instruction;
-    if (ins.kind === 'USER') return { user: ins.user, ins };
-  }
-  if (stage.base.kind === 'stage') {
-    const parent = plan.stages[stage.base.index];
-    if (parent) return effectiveUser(plan, parent);
-  }
-  return {};
 }
 
 /** Checks on the plan: root final stage, mutable base tags. */
@@ -44,14 +32,14 @@ export function supplyChainChecks(plan: BuildPlan, _typed: Instruction[]): LintW
     }
   }
   const target = plan.stages[plan.target] as PlannedStage;
-  const { user, ins } = effectiveUser(plan, target);
-  const name = (user ?? '').split(':')[0] ?? '';
-  if (user === undefined || name === 'root' || name === '0' || name === '') {
-    const where = ins?.range.start ?? target.from.range.start;
+  const name = target.user.split(':')[0] ?? '';
+  if (name === '' || name === 'root' || name === '0') {
+    let where = target.from.range.start;
+    for (const ins of target.instructions) if (ins.kind === 'USER') where = ins.range.start;
     const msg =
-      user === undefined
+      target.user === ''
         ? 'The final stage sets no USER, so the image runs as root'
-        : `The final stage runs as root (USER ${user})`;
+        : `The final stage runs as root (USER ${target.user})`;
     out.push(warning('RootUser', msg, where.line, where.column));
   }
   return out;

@@ -99,11 +99,15 @@ export function createBuildPlan(source: string | Uint8Array, options: PlanOption
     const triggers = parseOnbuildTriggers(stage.baseOnbuild, {
       file: `${file} (ONBUILD of ${stage.baseText})`,
     });
-    const out = triggers.map((t) => dispatch(ctx, st, t, 'onbuild', deps));
+    const out = triggers.map((t) =>
+      dispatch(ctx, st, { ...t, range: stage.from.range } as typeof t, 'onbuild', deps),
+    );
     for (const ins of stages[i]?.commands ?? []) out.push(dispatch(ctx, st, ins, 'dockerfile', deps));
     stage.instructions = out;
     stage.dependencies = deps;
     stage.env = [...st.imageEnv];
+    stage.user = st.user;
+    stage.workdir = st.workdir;
     finals.set(i, st);
   }
   for (const s of planned) {
@@ -206,6 +210,8 @@ function planStage(
     ),
     dependencies: [],
     env: [],
+    user: '',
+    workdir: '/',
     reachable: false,
   };
 }
@@ -227,6 +233,7 @@ function initialState(
       declared: new Set(p.declared),
       shellSet: p.shellSet,
       envKnown: p.envKnown,
+      user: p.user,
     };
   }
   const config = stage.base.kind === 'image' ? options.baseImages?.[stage.base.ref] : undefined;
@@ -247,5 +254,6 @@ function initialState(
     declared: new Set(),
     shellSet: (config?.shell?.length ?? 0) > 0,
     envKnown: known,
+    user: config?.user ?? '',
   };
 }

@@ -39,6 +39,8 @@ export interface StageState {
   envKnown: boolean;
   /** ONBUILD expressions recorded in this stage (the image config's OnBuild). */
   onbuild: string[];
+  /** Image config USER. */
+  user: string;
 }
 
 type Loc = { range: { start: { line: number; column: number } }; original: string };
@@ -192,7 +194,8 @@ export function dispatch(
       return { ...planned({ ...ins, path: st.workdir }), workdir: st.workdir };
     }
     case 'USER':
-      return planned({ ...ins, user: x(ins.user) });
+      st.user = x(ins.user);
+      return planned({ ...ins, user: st.user });
     case 'STOPSIGNAL': {
       const signal = x(ins.signal);
       if (!/^(SIG)?[A-Z0-9+-]+$/i.test(signal) || (/^\d+$/.test(signal) && Number(signal) === 0)) {

@@ -71,10 +71,17 @@ export interface PlannedStage {
   platform?: string;
   /** Whether the base image's config was supplied (ENV/ONBUILD of the base are applied only then). */
   baseConfigKnown: boolean;
-  /** ONBUILD triggers of the base image, as given (already parsed into `instructions`). */
+  /**
+   * ONBUILD triggers of the base (image config or parent stage), already parsed into the first
+   * `instructions` with `origin: 'onbuild'` and the FROM line as their location, as BuildKit does.
+   */
   baseOnbuild: string[];
   instructions: PlannedInstruction[];
   dependencies: StageDependency[];
+  /** Image config USER at the end of the stage (base image's, a parent stage's, or the last USER); '' = root. */
+  user: string;
+  /** Working directory at the end of the stage. */
+  workdir: string;
   /** Environment (ENV only, image config) at the end of the stage, in order. */
   env: Array<[string, string]>;
   /** Whether this stage is needed for the target. */
