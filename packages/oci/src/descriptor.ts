@@ -16,7 +16,7 @@ export interface Descriptor {
 }
 
 /** Annotation keys this package reads or writes. */
-export const Annotation = {
+export const Annotation = Object.freeze({
   /** Tag of a manifest in an OCI layout's `index.json`. */
   refName: 'org.opencontainers.image.ref.name',
   created: 'org.opencontainers.image.created',
@@ -24,7 +24,7 @@ export const Annotation = {
   baseName: 'org.opencontainers.image.base.name',
   /** Set by containerd/Docker on layout entries: the full image name. */
   containerdImageName: 'io.containerd.image.name',
-} as const;
+} as const);
 
 /** A copy of `d` with only the descriptor fields (drops unknown keys; keeps key order stable). */
 export function cleanDescriptor(d: Descriptor): Descriptor {

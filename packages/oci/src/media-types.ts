@@ -2,7 +2,7 @@
  * Media types of the OCI image spec and of Docker's image manifest v2 schema 2, plus predicates.
  * A media type is any string (artifacts bring their own); these constants are the ones images use.
  */
-export const MediaType = {
+export const MediaType = Object.freeze({
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociIndex: 'application/vnd.oci.image.index.v1+json',
   ociConfig: 'application/vnd.oci.image.config.v1+json',
@@ -22,7 +22,7 @@ export const MediaType = {
   /** Not in Docker's spec; containerd and BuildKit use it for zstd layers in Docker manifests. */
   dockerLayerZstd: 'application/vnd.docker.image.rootfs.diff.tar.zstd',
   dockerForeignLayer: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
-} as const;
+} as const);
 
 /** Any media type string; the well-known ones are in `MediaType`. */
 export type MediaType = string;
@@ -33,8 +33,16 @@ export type Compression = 'gzip' | 'zstd' | 'none';
 /** Manifest family: OCI image spec or Docker schema 2. */
 export type MediaTypeFamily = 'oci' | 'docker';
 
-/** Media type of the empty JSON descriptor payload `{}`. */
-export const EMPTY_JSON = new Uint8Array([0x7b, 0x7d]);
+/**
+ * The bytes of the empty JSON descriptor payload `{}`. Typed arrays cannot be frozen: never write to
+ * it; `emptyJson()` returns a fresh copy.
+ */
+export const EMPTY_JSON: Uint8Array = new Uint8Array([0x7b, 0x7d]);
+
+/** A fresh copy of the empty JSON payload `{}`. */
+export function emptyJson(): Uint8Array {
+  return new Uint8Array([0x7b, 0x7d]);
+}
 
 /** True for OCI image indexes and Docker manifest lists. */
 export function isIndexMediaType(mediaType: string | undefined): boolean {
@@ -51,19 +59,20 @@ export function isConfigMediaType(mediaType: string | undefined): boolean {
   return mediaType === MediaType.ociConfig || mediaType === MediaType.dockerConfig;
 }
 
-const LAYERS: Record<string, { compression: Compression; family: MediaTypeFamily; distributable: boolean }> =
-  {
-    [MediaType.ociLayer]: { compression: 'none', family: 'oci', distributable: true },
-    [MediaType.ociLayerGzip]: { compression: 'gzip', family: 'oci', distributable: true },
-    [MediaType.ociLayerZstd]: { compression: 'zstd', family: 'oci', distributable: true },
-    [MediaType.ociLayerNondistributable]: { compression: 'none', family: 'oci', distributable: false },
-    [MediaType.ociLayerNondistributableGzip]: { compression: 'gzip', family: 'oci', distributable: false },
-    [MediaType.ociLayerNondistributableZstd]: { compression: 'zstd', family: 'oci', distributable: false },
-    [MediaType.dockerLayer]: { compression: 'none', family: 'docker', distributable: true },
-    [MediaType.dockerLayerGzip]: { compression: 'gzip', family: 'docker', distributable: true },
-    [MediaType.dockerLayerZstd]: { compression: 'zstd', family: 'docker', distributable: true },
-    [MediaType.dockerForeignLayer]: { compression: 'gzip', family: 'docker', distributable: false },
-  };
+const LAYERS: Readonly<
+  Record<string, { compression: Compression; family: MediaTypeFamily; distributable: boolean }>
+> = Object.freeze({
+  [MediaType.ociLayer]: { compression: 'none', family: 'oci', distributable: true },
+  [MediaType.ociLayerGzip]: { compression: 'gzip', family: 'oci', distributable: true },
+  [MediaType.ociLayerZstd]: { compression: 'zstd', family: 'oci', distributable: true },
+  [MediaType.ociLayerNondistributable]: { compression: 'none', family: 'oci', distributable: false },
+  [MediaType.ociLayerNondistributableGzip]: { compression: 'gzip', family: 'oci', distributable: false },
+  [MediaType.ociLayerNondistributableZstd]: { compression: 'zstd', family: 'oci', distributable: false },
+  [MediaType.dockerLayer]: { compression: 'none', family: 'docker', distributable: true },
+  [MediaType.dockerLayerGzip]: { compression: 'gzip', family: 'docker', distributable: true },
+  [MediaType.dockerLayerZstd]: { compression: 'zstd', family: 'docker', distributable: true },
+  [MediaType.dockerForeignLayer]: { compression: 'gzip', family: 'docker', distributable: false },
+});
 
 /** True for file-system layer media types (tar, optionally compressed), OCI or Docker. */
 export function isLayerMediaType(mediaType: string | undefined): boolean {
@@ -103,7 +112,7 @@ export function layerMediaType(compression: Compression, family: MediaTypeFamily
   ];
 }
 
-const TO_DOCKER: Record<string, string> = {
+const TO_DOCKER: Readonly<Record<string, string>> = Object.freeze({
   [MediaType.ociManifest]: MediaType.dockerManifest,
   [MediaType.ociIndex]: MediaType.dockerManifestList,
   [MediaType.ociConfig]: MediaType.dockerConfig,
@@ -111,8 +120,10 @@ const TO_DOCKER: Record<string, string> = {
   [MediaType.ociLayerGzip]: MediaType.dockerLayerGzip,
   [MediaType.ociLayerZstd]: MediaType.dockerLayerZstd,
   [MediaType.ociLayerNondistributableGzip]: MediaType.dockerForeignLayer,
-};
-const TO_OCI: Record<string, string> = Object.fromEntries(Object.entries(TO_DOCKER).map(([k, v]) => [v, k]));
+});
+const TO_OCI: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(Object.entries(TO_DOCKER).map(([k, v]) => [v, k])),
+);
 
 /**
  * The equivalent media type in another family; types without an equivalent (artifacts, the empty

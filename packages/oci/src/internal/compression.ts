@@ -32,7 +32,11 @@ class GzipHeaderNormalizer extends Transform {
 }
 
 /** Default compression levels: gzip 6 (zlib's default), zstd 3 (zstd's default). */
-export const DEFAULT_LEVEL: Record<Compression, number> = { gzip: 6, zstd: 3, none: 0 };
+export const DEFAULT_LEVEL: Readonly<Record<Compression, number>> = Object.freeze({
+  gzip: 6,
+  zstd: 3,
+  none: 0,
+});
 
 /**
  * Compressor transforms for a layer compression; returns a list to pipe in order. Output is
