@@ -1,0 +1,116 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import type { Descriptor } from '@kaniko-ts/oci';
+import { BUNDLE_V01_MEDIA_TYPE } from '@sigstore/bundle';
+import { CosignAnnotation, parseRekorBundle, parseTimestampAnnotation } from './cosign-annotations.js';
+import { DSSE_ENVELOPE_MEDIA_TYPE } from './legacy-layers.js';
+import { SigstoreError } from './sigstore-error.js';
+import { SIMPLE_SIGNING_MEDIA_TYPE } from './simple-signing.js';
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
+
+function tlogEntries(annotations: Record<string, string>, blob: Uint8Array, dsse: boolean): object[] {
+  const text = annotations[CosignAnnotation.bundle];
+  if (!text) return [];
+  const rekor = parseRekorBundle(text);
+  const body = Buffer.from(rekor.Payload.body, 'base64');
+  let parsed: { kind?: string; apiVersion?: string; spec?: { envelopeHash?: { value?: string } } };
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (cause) {
+    throw new SigstoreError('BUNDLE_INVALID', 'reading cosign rekor bundle: entry body is not JSON', {
+      cause,
+    });
+  }
+  // cosign's trap: a dsse entry's envelope hash must be that of the exact layer bytes.
+  if (dsse && parsed.kind === 'dsse' && parsed.spec?.envelopeHash?.value !== sha256(blob).toString('hex')) {
+    throw new SigstoreError(
+      'VERIFICATION_FAILED',
+      'verifying .att layer: rekor envelope hash does not match the layer',
+    );
+  }
+  return [
+    {
+      logIndex: String(rekor.Payload.logIndex),
+      logId: { keyId: Buffer.from(rekor.Payload.logID, 'hex').toString('base64') },
+      kindVersion: { kind: parsed.kind, version: parsed.apiVersion },
+      integratedTime: String(rekor.Payload.integratedTime),
+      inclusionPromise: { signedEntryTimestamp: rekor.SignedEntryTimestamp },
+      canonicalizedBody: rekor.Payload.body,
+    },
+  ];
+}
+
+function material(annotations: Record<string, string>): object {
+  const pem = annotations[CosignAnnotation.certificate];
+  if (!pem) return { publicKey: { hint: '' } };
+  let der: Buffer;
+  try {
+    der = new X509Certificate(pem).raw;
+  } catch (cause) {
+    throw new SigstoreError('BUNDLE_INVALID', 'reading cosign certificate annotation: not a certificate', {
+      cause,
+    });
+  }
+  return { x509CertificateChain: { certificates: [{ rawBytes: der.toString('base64') }] } };
+}
+
+/**
+ * A Sigstore bundle (v0.1 shape) equivalent to one layer of a legacy cosign `.sig` or `.att`
+ * manifest, so that sigstore-js verifies it: message signature over the payload (`.sig`) or the DSSE
+ * envelope (`.att`), the certificate annotation, the Rekor entry and SET from the bundle annotation,
+ * and the RFC 3161 timestamp (`.sig` only, where cosign stamps the signature).
+ */
+export function bundleFromLegacyLayer(descriptor: Descriptor, blob: Uint8Array): Record<string, unknown> {
+  const annotations = descriptor.annotations ?? {};
+  const dsse = descriptor.mediaType === DSSE_ENVELOPE_MEDIA_TYPE;
+  if (!dsse && descriptor.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) {
+    throw new SigstoreError(
+      'BUNDLE_INVALID',
+      `reading cosign layer: unexpected media type ${descriptor.mediaType}`,
+    );
+  }
+  const verificationMaterial: Record<string, unknown> = {
+    ...material(annotations),
+    tlogEntries: tlogEntries(annotations, blob, dsse),
+  };
+  const ts = annotations[CosignAnnotation.rfc3161Timestamp];
+  if (ts && !dsse) {
+    verificationMaterial.timestampVerificationData = {
+      rfc3161Timestamps: [{ signedTimestamp: parseTimestampAnnotation(ts).toString('base64') }],
+    };
+  }
+  if (dsse) {
+    let envelope: {
+      payload?: unknown;
+      payloadType?: unknown;
+      signatures?: { sig?: unknown; keyid?: unknown }[];
+    };
+    try {
+      envelope = JSON.parse(Buffer.from(blob).toString('utf8'));
+    } catch (cause) {
+      throw new SigstoreError('BUNDLE_INVALID', 'reading .att layer: not a DSSE envelope', { cause });
+    }
+    if (!Array.isArray(envelope.signatures) || envelope.signatures.length !== 1) {
+      throw new SigstoreError('BUNDLE_INVALID', 'reading .att layer: want exactly one DSSE signature');
+    }
+    return {
+      mediaType: BUNDLE_V01_MEDIA_TYPE,
+      verificationMaterial,
+      dsseEnvelope: {
+        payload: envelope.payload,
+        payloadType: envelope.payloadType,
+        signatures: envelope.signatures.map((s) => ({ sig: s.sig, keyid: s.keyid ?? '' })),
+      },
+    };
+  }
+  const signature = annotations[CosignAnnotation.signature];
+  if (!signature) throw new SigstoreError('BUNDLE_INVALID', 'reading .sig layer: no signature annotation');
+  return {
+    mediaType: BUNDLE_V01_MEDIA_TYPE,
+    verificationMaterial,
+    messageSignature: {
+      messageDigest: { algorithm: 'SHA2_256', digest: sha256(blob).toString('base64') },
+      signature,
+    },
+  };
+}

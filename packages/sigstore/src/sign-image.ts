@@ -1,0 +1,128 @@
+import type { Digest } from '@kaniko-ts/oci';
+import { type Bundle, bundleToJSON } from '@sigstore/bundle';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { type ImageTarget, resolveTarget } from './image-target.js';
+import { COSIGN_SIGN_PREDICATE_TYPE, createStatement, IN_TOTO_PAYLOAD_TYPE } from './in-toto-statement.js';
+import { chainFromTrustedRoot, leafCertificate } from './internal/certificate-chain.js';
+import { type SigningOptions, signingSetup } from './internal/signing-setup.js';
+import { writeLegacy, writeReferrer } from './internal/write-artifacts.js';
+import { legacySignatureLayer } from './legacy-layers.js';
+import { bundleReferrerManifest } from './referrer-manifest.js';
+import { signDsse, signMessage } from './sign-payload.js';
+import { simpleSigningPayload } from './simple-signing.js';
+
+export type SignatureFormat = 'legacy' | 'bundle';
+
+export interface SignImageOptions extends SigningOptions {
+  image: ImageTarget;
+  /** another repository for signatures (cosign's `COSIGN_REPOSITORY`); a layout directory for layouts */
+  signatureRepository?: string;
+  /** default both: the legacy `.sig` tag and the bundle referrer */
+  formats?: SignatureFormat[];
+  /** cosign `-a` annotations (payload `optional` / statement subject annotations) */
+  annotations?: Record<string, string>;
+  /** for the `dev.sigstore.cosign/chain` annotation (keyless) */
+  trustedRoot?: TrustedRoot;
+  now?: () => Date;
+}
+
+export interface StoredSignature {
+  format: SignatureFormat;
+  /** where it was written */
+  store: string;
+  manifestDigest: Digest;
+  tag?: string;
+  logIndex?: number;
+}
+
+export interface SignImageResult {
+  /** `name@digest` that was signed */
+  reference: string;
+  digest: Digest;
+  /** the tag the image was named by */
+  tag?: string;
+  /** keyless: certificate SAN */
+  certificateIdentity?: string;
+  signatures: StoredSignature[];
+}
+
+export function identityOf(bundle: Bundle): string | undefined {
+  const san = leafCertificate(bundle)?.subjectAltName;
+  return san?.replace(/^(URI|email):/, '').split(', ')[0];
+}
+
+export const logIndexOf = (b: Bundle) => {
+  const e = b.verificationMaterial.tlogEntries[0];
+  return e ? { logIndex: Number(e.logIndex) } : {};
+};
+
+/**
+ * Signs an image digest as cosign does, in both storage formats by default: the simple-signing
+ * payload as a legacy `sha256-<hex>.sig` layer, and an in-toto statement (predicate
+ * `https://sigstore.dev/cosign/sign/v1`) in a Sigstore bundle attached as an OCI 1.1 referrer. A tag
+ * is resolved to its digest first. All signing (Fulcio, Rekor, TSA) completes before anything is
+ * written, so a failed service leaves the registry untouched.
+ */
+export async function signImage(options: SignImageOptions): Promise<SignImageResult> {
+  const formats = options.formats ?? ['legacy', 'bundle'];
+  const target = await resolveTarget(options.image, options.signatureRepository);
+  const { signer, witnesses } = signingSetup(options);
+
+  let legacy: { payload: Uint8Array; bundle: Bundle } | undefined;
+  if (formats.includes('legacy')) {
+    const payload = simpleSigningPayload({
+      dockerReference: target.repositoryName,
+      digest: target.digest,
+      ...(options.annotations ? { annotations: options.annotations } : {}),
+    });
+    legacy = { payload, bundle: await signMessage(payload, signer, witnesses) };
+  }
+  let dsse: Bundle | undefined;
+  if (formats.includes('bundle')) {
+    const statement = createStatement({
+      digest: target.digest,
+      predicateType: COSIGN_SIGN_PREDICATE_TYPE,
+      predicate: {},
+      ...(options.annotations ? { annotations: options.annotations } : {}),
+    });
+    dsse = await signDsse(Buffer.from(JSON.stringify(statement)), IN_TOTO_PAYLOAD_TYPE, signer, witnesses);
+  }
+
+  const signatures: StoredSignature[] = [];
+  if (legacy) {
+    const leaf = leafCertificate(legacy.bundle);
+    const chainPem = leaf ? chainFromTrustedRoot(leaf, options.trustedRoot) : undefined;
+    const layer = legacySignatureLayer(legacy.payload, legacy.bundle, chainPem ? { chainPem } : {});
+    const written = await writeLegacy(target.signatureStore, target.digest, 'sig', [layer]);
+    signatures.push({
+      format: 'legacy',
+      store: target.signatureStore.name,
+      manifestDigest: written.digest,
+      tag: written.tag,
+      ...logIndexOf(legacy.bundle),
+    });
+  }
+  if (dsse) {
+    const referrer = bundleReferrerManifest({
+      bundle: Buffer.from(JSON.stringify(bundleToJSON(dsse))),
+      predicateType: COSIGN_SIGN_PREDICATE_TYPE,
+      subject: target.subject,
+      created: (options.now ?? (() => new Date()))(),
+    });
+    const digest = await writeReferrer(target.signatureStore, target.digest, referrer);
+    signatures.push({
+      format: 'bundle',
+      store: target.signatureStore.name,
+      manifestDigest: digest,
+      ...logIndexOf(dsse),
+    });
+  }
+  const identity = identityOf((legacy?.bundle ?? dsse) as Bundle);
+  return {
+    reference: target.canonical,
+    digest: target.digest,
+    ...(target.tag ? { tag: target.tag } : {}),
+    ...(identity ? { certificateIdentity: identity } : {}),
+    signatures,
+  };
+}

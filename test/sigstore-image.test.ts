@@ -1,0 +1,413 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  MediaType,
+  parseImageIndexManifest,
+  parseImageManifest,
+  randomImage,
+  sha256,
+  writeLayout,
+} from '@kaniko-ts/oci';
+import { RegistryClient } from '@kaniko-ts/registry';
+import {
+  attestImage,
+  generateKeyPair,
+  loadPrivateKey,
+  parseTrustedRoot,
+  SigstoreError,
+  signImage,
+  type TrustedRoot,
+  type TrustPolicy,
+  verifyImage,
+} from '@kaniko-ts/sigstore';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningRegistry, startRegistry } from './harness/index.js';
+import { pushTestImage } from './sigstore/images.js';
+import { type MockSigstore, startMockSigstore } from './sigstore/mock-sigstore.js';
+
+let registry: RunningRegistry;
+let mock: MockSigstore;
+let client: RegistryClient;
+let trustedRoot: TrustedRoot;
+
+beforeAll(async () => {
+  [registry, mock] = await Promise.all([startRegistry(), startMockSigstore()]);
+  client = new RegistryClient({ insecureRegistries: [registry.host] });
+  trustedRoot = parseTrustedRoot(mock.trustedRoot);
+});
+afterAll(async () => {
+  await client?.close();
+  await Promise.all([registry?.stop(), mock?.stop()]);
+});
+
+const keyless = () => ({
+  identity: { env: { ...mock.githubEnv } },
+  fulcioURL: mock.fulcioURL,
+  witnesses: { rekorURL: mock.rekorURL, tsaURL: mock.tsaURL },
+  trustedRoot,
+});
+const identityPolicy = (subject: string, issuer: string): TrustPolicy => ({
+  certificate: { identities: [{ subject, issuer }] },
+});
+const rightPolicy = () => identityPolicy(String(mock.claims.sub), mock.issuer);
+
+describe('keyless sign → verify against a real registry (distribution 2.8: referrers tag fallback)', () => {
+  let ref: string;
+  let digest: string;
+
+  beforeAll(async () => {
+    ref = `${registry.host}/keyless/app:1.0`;
+    digest = await pushTestImage(client, ref, 1);
+  });
+
+  it('signs by tag: resolves the digest, records both, writes .sig and the referrer bundle', async () => {
+    const result = await signImage({ image: { registry: client, reference: ref }, ...keyless() });
+    expect(result).toMatchObject({ digest, tag: '1.0', reference: `${registry.host}/keyless/app@${digest}` });
+    expect(result.certificateIdentity).toBe(mock.claims.sub);
+    expect(result.signatures.map((s) => s.format)).toEqual(['legacy', 'bundle']);
+    expect(result.signatures.every((s) => typeof s.logIndex === 'number')).toBe(true);
+
+    const hex = digest.slice(7);
+    const tags = await client.listTags(`${registry.host}/keyless/app`);
+    expect(tags).toEqual(expect.arrayContaining([`sha256-${hex}.sig`, `sha256-${hex}`]));
+    const sig = parseImageManifest(
+      (await client.getManifest(`${registry.host}/keyless/app:sha256-${hex}.sig`)).bytes,
+    );
+    const ann = sig.layers[0]?.annotations ?? {};
+    expect(Object.keys(ann).sort()).toEqual([
+      'dev.cosignproject.cosign/signature',
+      'dev.sigstore.cosign/bundle',
+      'dev.sigstore.cosign/certificate',
+      'dev.sigstore.cosign/chain',
+      'dev.sigstore.cosign/rfc3161timestamp',
+    ]);
+    expect(ann['dev.sigstore.cosign/chain']).toMatch(/BEGIN CERTIFICATE/);
+    const index = parseImageIndexManifest(
+      (await client.getManifest(`${registry.host}/keyless/app:sha256-${hex}`)).bytes,
+    );
+    expect(index.manifests).toEqual([
+      expect.objectContaining({
+        artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        mediaType: MediaType.ociManifest,
+      }),
+    ]);
+  });
+
+  it('verifies with the right identity and issuer, from bundles first and from legacy tags', async () => {
+    const report = await verifyImage({
+      image: { registry: client, reference: ref },
+      trustedRoot,
+      policy: rightPolicy(),
+    });
+    expect(report.failures).toEqual([]);
+    expect(report).toMatchObject({ verified: true, format: 'bundle', digest });
+    expect(report.signer?.subject).toBe(mock.claims.sub);
+    expect(typeof report.logIndex).toBe('number');
+    const legacy = await verifyImage({
+      image: { registry: client, reference: ref },
+      trustedRoot,
+      policy: { ...rightPolicy(), rfc3161Threshold: 1 },
+      format: 'legacy',
+    });
+    expect(legacy).toMatchObject({ verified: true, format: 'legacy' });
+    expect(legacy.signatures[0]?.rfc3161Timestamps).toHaveLength(1);
+  });
+
+  it('fails with a wrong identity, a wrong issuer, or a substring-only regex', async () => {
+    const image = { registry: client, reference: ref };
+    const wrongId = await verifyImage({
+      image,
+      trustedRoot,
+      policy: identityPolicy('https://github.com/evil/x', mock.issuer),
+    });
+    expect(wrongId.verified).toBe(false);
+    expect(wrongId.failures.join('\n')).toMatch(/matches none/);
+    const wrongIssuer = await verifyImage({
+      image,
+      trustedRoot,
+      policy: identityPolicy(String(mock.claims.sub), 'https://accounts.google.com'),
+    });
+    expect(wrongIssuer.verified).toBe(false);
+    const partial = await verifyImage({
+      image,
+      trustedRoot,
+      policy: { certificate: { identities: [{ subjectRegExp: 'acme/app', issuer: mock.issuer }] } },
+    });
+    expect(partial.verified).toBe(false);
+    const legacyWrong = await verifyImage({
+      image,
+      trustedRoot,
+      policy: identityPolicy('x', mock.issuer),
+      format: 'legacy',
+    });
+    expect(legacyWrong.verified).toBe(false);
+  });
+
+  it('fails for a different image re-pushed under the same tag', async () => {
+    const repushed = await pushTestImage(client, ref, 2);
+    expect(repushed).not.toBe(digest);
+    const report = await verifyImage({
+      image: { registry: client, reference: ref },
+      trustedRoot,
+      policy: rightPolicy(),
+    });
+    expect(report).toMatchObject({ verified: false, digest: repushed, format: 'none' });
+    expect(report.failures[0]).toMatch(/no signatures found/);
+    // the original digest still verifies
+    const byDigest = await verifyImage({
+      image: { registry: client, reference: `${registry.host}/keyless/app@${digest}` },
+      trustedRoot,
+      policy: rightPolicy(),
+    });
+    expect(byDigest.verified).toBe(true);
+  });
+});
+
+describe('tampering and missing evidence', () => {
+  it('fails on a tampered legacy signature layer', async () => {
+    const ref = `${registry.host}/tamper/legacy:1`;
+    const digest = await pushTestImage(client, ref, 3);
+    await signImage({ image: { registry: client, reference: ref }, formats: ['legacy'], ...keyless() });
+    const policy = rightPolicy();
+    expect(
+      (await verifyImage({ image: { registry: client, reference: ref }, trustedRoot, policy })).verified,
+    ).toBe(true);
+
+    const sigRef = `${registry.host}/tamper/legacy:sha256-${digest.slice(7)}.sig`;
+    const manifest = parseImageManifest((await client.getManifest(sigRef)).bytes);
+    const layer = manifest.layers[0];
+    if (!layer?.annotations) throw new Error('no layer');
+    const sig = Buffer.from(layer.annotations['dev.cosignproject.cosign/signature'] ?? '', 'base64');
+    sig[sig.length - 1] = (sig[sig.length - 1] ?? 0) ^ 0x01;
+    layer.annotations['dev.cosignproject.cosign/signature'] = sig.toString('base64');
+    await client.putManifest(sigRef, Buffer.from(JSON.stringify(manifest)), MediaType.ociManifest);
+
+    const report = await verifyImage({ image: { registry: client, reference: ref }, trustedRoot, policy });
+    expect(report.verified).toBe(false);
+    expect(report.format).toBe('legacy');
+    expect(report.signatures[0]?.failure).toBeTruthy();
+  });
+
+  it('fails on a tampered bundle, and a bad bundle blocks legacy fallback as in cosign v3', async () => {
+    const ref = `${registry.host}/tamper/bundle:1`;
+    const digest = await pushTestImage(client, ref, 4);
+    await signImage({ image: { registry: client, reference: ref }, ...keyless() });
+    const repo = `${registry.host}/tamper/bundle`;
+    const index = parseImageIndexManifest(
+      (await client.getManifest(`${repo}:sha256-${digest.slice(7)}`)).bytes,
+    );
+    const referrer = index.manifests[0];
+    if (!referrer) throw new Error('no referrer');
+    const manifest = parseImageManifest((await client.getManifest(`${repo}@${referrer.digest}`)).bytes);
+    const layer = manifest.layers[0];
+    if (!layer) throw new Error('no layer');
+    const chunks: Buffer[] = [];
+    for await (const c of client.openBlob(repo, layer) as AsyncIterable<Buffer>) chunks.push(c);
+    const bundle = JSON.parse(Buffer.concat(chunks).toString());
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString());
+    statement.predicate = { tampered: true };
+    bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+    const bytes = Buffer.from(JSON.stringify(bundle));
+    const newLayer = { mediaType: layer.mediaType, digest: sha256(bytes), size: bytes.length };
+    await client.pushBlob(repo, { descriptor: newLayer, open: async () => bytes });
+    const tampered = { ...manifest, layers: [newLayer] };
+    const tamperedBytes = Buffer.from(JSON.stringify(tampered));
+    const tamperedDigest = await client.putManifest(
+      `${repo}@${sha256(tamperedBytes)}`,
+      tamperedBytes,
+      MediaType.ociManifest,
+    );
+    const newIndex = {
+      ...index,
+      manifests: [{ ...referrer, digest: tamperedDigest, size: tamperedBytes.length }],
+    };
+    await client.putManifest(
+      `${repo}:sha256-${digest.slice(7)}`,
+      Buffer.from(JSON.stringify(newIndex)),
+      MediaType.ociIndex,
+    );
+
+    const report = await verifyImage({
+      image: { registry: client, reference: ref },
+      trustedRoot,
+      policy: rightPolicy(),
+    });
+    expect(report.verified).toBe(false);
+    expect(report.format).toBe('bundle');
+    expect(report.signatures[0]?.failure).toMatch(/payload hash mismatch|signature/i);
+    // the legacy .sig is intact and verifies when asked for explicitly
+    const legacy = await verifyImage({
+      image: { registry: client, reference: ref },
+      trustedRoot,
+      policy: rightPolicy(),
+      format: 'legacy',
+    });
+    expect(legacy.verified).toBe(true);
+  });
+
+  it('fails when a log entry is required but the signature was only timestamped', async () => {
+    const ref = `${registry.host}/notlog/app:1`;
+    await pushTestImage(client, ref, 5);
+    const k = keyless();
+    const result = await signImage({
+      image: { registry: client, reference: ref },
+      ...k,
+      witnesses: { tlogUpload: false, tsaURL: mock.tsaURL },
+    });
+    expect(result.signatures.every((s) => s.logIndex === undefined)).toBe(true);
+    const image = { registry: client, reference: ref };
+    const required = await verifyImage({ image, trustedRoot, policy: rightPolicy() });
+    expect(required.verified).toBe(false);
+    expect(required.failures.join('\n')).toMatch(/tlog/);
+    const waived = await verifyImage({
+      image,
+      trustedRoot,
+      policy: { ...rightPolicy(), tlogThreshold: 0, rfc3161Threshold: 1 },
+    });
+    expect(waived.verified).toBe(true);
+  });
+});
+
+describe('key-based round trip', () => {
+  it('signs with a cosign key (uploaded to Rekor) and verifies only with that key', async () => {
+    const files = await generateKeyPair('pw');
+    const key = await loadPrivateKey(files.privateKeyPem, 'pw');
+    const ref = `${registry.host}/keyed/app:1`;
+    await pushTestImage(client, ref, 6);
+    const image = { registry: client, reference: ref };
+    await signImage({ image, key, witnesses: { rekorURL: mock.rekorURL } });
+    for (const format of ['bundle', 'legacy'] as const) {
+      const ok = await verifyImage({ image, trustedRoot, policy: { publicKey: files.publicKeyPem }, format });
+      expect(ok.failures).toEqual([]);
+      expect(ok.verified).toBe(true);
+      expect(ok.signatures[0]?.tlogEntries).toHaveLength(1);
+      const other = await generateKeyPair('');
+      const bad = await verifyImage({
+        image,
+        trustedRoot,
+        policy: { publicKey: other.publicKeyPem },
+        format,
+      });
+      expect(bad.verified).toBe(false);
+    }
+  });
+
+  it('without Rekor verifies only with the log waived (cosign --insecure-ignore-tlog)', async () => {
+    const files = await generateKeyPair('');
+    const key = await loadPrivateKey(files.privateKeyPem, '');
+    const ref = `${registry.host}/keyed/nolog:1`;
+    await pushTestImage(client, ref, 7);
+    const image = { registry: client, reference: ref };
+    await signImage({ image, key, witnesses: { tlogUpload: false } });
+    expect(
+      (await verifyImage({ image, policy: { publicKey: files.publicKeyPem, tlogThreshold: 0 } })).verified,
+    ).toBe(true);
+    expect(
+      (await verifyImage({ image, trustedRoot, policy: { publicKey: files.publicKeyPem } })).verified,
+    ).toBe(false);
+  });
+});
+
+describe('attestations', () => {
+  it('attests in both formats and verification requires the predicate type', async () => {
+    const ref = `${registry.host}/attest/app:1`;
+    await pushTestImage(client, ref, 8);
+    const image = { registry: client, reference: ref };
+    await signImage({ image, ...keyless() });
+    const predicateType = 'https://spdx.dev/Document';
+    const result = await attestImage({
+      image,
+      predicateType,
+      predicate: { spdxVersion: 'SPDX-2.3' },
+      ...keyless(),
+    });
+    expect(result.signatures.map((s) => s.tag ?? 'referrer')).toEqual([
+      expect.stringMatching(/\.att$/),
+      'referrer',
+    ]);
+    for (const format of ['bundle', 'legacy'] as const) {
+      const ok = await verifyImage({
+        image,
+        trustedRoot,
+        policy: rightPolicy(),
+        attestations: [predicateType],
+        format,
+      });
+      expect(ok.failures).toEqual([]);
+      expect(ok.verified).toBe(true);
+      expect(ok.attestations.find((a) => a.predicateType === predicateType)?.verified).toBe(true);
+      const missing = await verifyImage({
+        image,
+        trustedRoot,
+        policy: rightPolicy(),
+        attestations: ['https://cyclonedx.org/bom'],
+        format,
+      });
+      expect(missing.verified).toBe(false);
+      expect(missing.failures.join('\n')).toMatch(/no verified https:\/\/cyclonedx.org\/bom attestation/);
+    }
+  });
+});
+
+describe('storage options', () => {
+  it('keeps signatures in another repository when asked (COSIGN_REPOSITORY)', async () => {
+    const ref = `${registry.host}/elsewhere/app:1`;
+    const digest = await pushTestImage(client, ref, 9);
+    const signatureRepository = `${registry.host}/signatures/store`;
+    const image = { registry: client, reference: ref };
+    await signImage({ image, signatureRepository, ...keyless() });
+    expect(await client.listTags(`${registry.host}/signatures/store`)).toContain(
+      `sha256-${digest.slice(7)}.sig`,
+    );
+    expect(
+      (await verifyImage({ image, signatureRepository, trustedRoot, policy: rightPolicy() })).verified,
+    ).toBe(true);
+    expect((await verifyImage({ image, trustedRoot, policy: rightPolicy() })).verified).toBe(false);
+  });
+
+  it('signs and verifies an image in an OCI layout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kaniko-ts-sigstore-layout-'));
+    try {
+      await writeLayout(dir, await randomImage({ layers: 1, seed: 10 }), { tag: 'v1' });
+      const files = await generateKeyPair('');
+      const key = await loadPrivateKey(files.privateKeyPem, '');
+      const image = { layout: dir, tag: 'v1' };
+      await signImage({ image, key, witnesses: { rekorURL: mock.rekorURL } });
+      const report = await verifyImage({ image, trustedRoot, policy: { publicKey: files.publicKeyPem } });
+      expect(report.failures).toEqual([]);
+      expect(report).toMatchObject({ verified: true, format: 'bundle' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('unreachable services', () => {
+  it('retries, then fails clearly, with nothing written to the registry', async () => {
+    const ref = `${registry.host}/down/app:1`;
+    const digest = await pushTestImage(client, ref, 11);
+    const image = { registry: client, reference: ref };
+    const before = mock.requests.rekor;
+    mock.failNext('rekor', 100);
+    const e = await signImage({
+      image,
+      ...keyless(),
+      witnesses: { rekorURL: mock.rekorURL, retries: 2 },
+    }).catch((err: unknown) => err);
+    mock.failNext('rekor', 0);
+    expect(e).toBeInstanceOf(SigstoreError);
+    expect((e as SigstoreError).code).toBe('SIGNING_FAILED');
+    expect(mock.requests.rekor - before).toBe(3);
+    const unreachable = await signImage({
+      image,
+      ...keyless(),
+      fulcioURL: 'http://127.0.0.1:1',
+      witnesses: { rekorURL: mock.rekorURL, retries: 1 },
+    }).catch((err: unknown) => err);
+    expect((unreachable as Error).message).toMatch(/ECONNREFUSED|connect/i);
+    const tags = await client.listTags(`${registry.host}/down/app`);
+    expect(tags).toEqual(['1']);
+    expect(tags.some((t) => t.includes(digest.slice(7)))).toBe(false);
+  });
+});
