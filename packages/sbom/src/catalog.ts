@@ -5,7 +5,7 @@ import { goBinaryCataloger } from './catalogers/go-binary.js';
 import { javaArchiveCataloger } from './catalogers/java-archive.js';
 import { npmCataloger } from './catalogers/npm.js';
 import { pythonCataloger } from './catalogers/python.js';
-import { rpmCataloger } from './catalogers/rpm.js';
+import { RPM_WAL, rpmCataloger } from './catalogers/rpm.js';
 import { rustAuditCataloger } from './catalogers/rust-audit.js';
 import { type DirectoryViewOptions, directoryView } from './directory-view.js';
 import { DISTRO_FILES, detectDistro } from './distro.js';
@@ -48,7 +48,7 @@ export function retainPolicy(
   const distro = new Set(DISTRO_FILES);
   return (path, info) => {
     if (info.type !== 'file') return 'none';
-    if (distro.has(path) || DPKG_COPYRIGHT.test(path)) return 'bytes';
+    if (distro.has(path) || DPKG_COPYRIGHT.test(path) || RPM_WAL.test(path)) return 'bytes';
     let best: RetainMode = 'none';
     for (const c of catalogers) {
       const m = c.match(path, info);

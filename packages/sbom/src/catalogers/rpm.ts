@@ -3,18 +3,26 @@ import type { Cataloger, FoundPackage } from '../cataloger.js';
 import { applicationCpe } from '../cpe.js';
 import { distroQualifier } from '../distro.js';
 import { parseRpmHeader, RPMTAG } from '../internal/rpm-header.js';
+import { applyWal } from '../internal/sqlite-wal.js';
 import { toLicense } from '../license.js';
 import { formatPurl } from '../package-url.js';
 import { SbomError } from '../sbom-error.js';
 
 const SQLITE = /^\/(?:var\/lib|usr\/lib\/sysimage|usr\/share)\/rpm\/rpmdb\.sqlite$/;
+/** The write-ahead log next to rpmdb.sqlite: not evidence itself, but needed to read it. */
+export const RPM_WAL = /^\/(?:var\/lib|usr\/lib\/sysimage|usr\/share)\/rpm\/rpmdb\.sqlite-wal$/;
 const LEGACY = /^\/(?:var\/lib|usr\/lib\/sysimage|usr\/share)\/rpm\/(?:Packages|Packages\.db)$/;
 
 /** Reads every header blob of an rpmdb.sqlite file given as bytes. */
-export function rpmSqliteBlobs(data: Uint8Array): Uint8Array[] {
+export function rpmSqliteBlobs(data: Uint8Array, wal?: Uint8Array): Uint8Array[] {
   const db = new DatabaseSync(':memory:');
   try {
-    db.deserialize(data);
+    const bytes = wal ? applyWal(data, wal) : new Uint8Array(data);
+    if (bytes[18] === 2) {
+      bytes[18] = 1;
+      bytes[19] = 1;
+    }
+    db.deserialize(bytes);
     const rows = db.prepare('SELECT blob FROM Packages').all() as { blob: Uint8Array }[];
     return rows.map((r) => r.blob);
   } catch (cause) {
@@ -41,8 +49,17 @@ export const rpmCataloger: Cataloger = {
       return [];
     }
     if (!data) return [];
+    let wal: Uint8Array | undefined;
+    const walPath = `${path}-wal`;
+    if ((await ctx.view.stat(walPath))?.type === 'file') {
+      try {
+        wal = await ctx.view.readFile(walPath);
+      } catch {
+        ctx.warn(`${walPath}: write-ahead log not readable; packages only in it are missed`);
+      }
+    }
     const out: FoundPackage[] = [];
-    for (const blob of rpmSqliteBlobs(data)) {
+    for (const blob of rpmSqliteBlobs(data, wal)) {
       const h = parseRpmHeader(blob);
       const name = str(h.get(RPMTAG.NAME));
       const version = str(h.get(RPMTAG.VERSION));

@@ -1,0 +1,165 @@
+import { join } from 'node:path';
+import {
+  catalogDirectory,
+  type InventoryWithWarnings,
+  parsePurl,
+  toCycloneDx,
+  toSpdx,
+} from '@kaniko-ts/sbom';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { accuracy } from './sbom/compare.js';
+import {
+  ensureSbomTools,
+  goBinary,
+  goVersionM,
+  javaTree,
+  mavenRepoCoordinates,
+  npmLs,
+  npmTree,
+  pythonDistributions,
+  pythonTree,
+  rpmQa,
+  rpmRoot,
+} from './sbom/fixtures.js';
+import { cycloneDxErrors, spdxErrors } from './sbom/validate.js';
+
+const CREATED = '2025-01-01T00:00:00Z';
+
+beforeAll(async () => {
+  await ensureSbomTools();
+}, 900_000);
+
+async function documentsValid(inv: InventoryWithWarnings): Promise<void> {
+  expect(spdxErrors(toSpdx(inv, { created: CREATED }))).toEqual([]);
+  expect(await cycloneDxErrors(toCycloneDx(inv, { created: CREATED }))).toEqual([]);
+}
+
+describe('language and rpm ecosystems against their own tools', () => {
+  it('npm: node_modules from a real npm install equals npm ls --all', async () => {
+    const dir = await npmTree();
+    const truth = await npmLs(dir);
+    expect(truth.length).toBeGreaterThanOrEqual(8);
+    const inv = await catalogDirectory(dir, { name: 'npm-fixture' });
+    const npm = inv.packages.filter((p) => p.type === 'npm');
+    const expected = truth.map((t) => {
+      const m = /^(@[^/]+)\/(.+)$/.exec(t.name);
+      return { type: 'npm', ...(m ? { namespace: m[1]! } : {}), name: m?.[2] ?? t.name, version: t.version };
+    });
+    expect(
+      accuracy(
+        npm.map((p) => p.purl),
+        expected,
+      ),
+    ).toMatchObject({ recall: 1, precision: 1 });
+    // Two versions of ms (top level and nested under debug) are both reported.
+    expect(
+      npm
+        .filter((p) => p.name === 'ms')
+        .map((p) => p.version)
+        .sort(),
+    ).toEqual(['2.0.0', '2.1.3']);
+    expect(npm.find((p) => p.namespace === '@sindresorhus')?.purl).toMatch(/^pkg:npm\/%40sindresorhus\/is@/);
+    expect(npm.find((p) => p.name === 'semver')?.licenses).toEqual([{ expression: 'ISC' }]);
+    await documentsValid(inv);
+  });
+
+  it('python: Debian dist-info / egg-info trees equal importlib.metadata', async () => {
+    const dir = await pythonTree();
+    const site = join(dir, 'root/usr/lib/python3/dist-packages');
+    const truth = await pythonDistributions(site);
+    expect(truth.length).toBeGreaterThanOrEqual(6);
+    const inv = await catalogDirectory(join(dir, 'root'), { name: 'python-fixture' });
+    const py = inv.packages.filter((p) => p.type === 'pypi');
+    expect(
+      accuracy(
+        py.map((p) => p.purl),
+        truth.map((t) => ({ type: 'pypi', name: t.name, version: t.version })),
+      ),
+    ).toMatchObject({
+      recall: 1,
+      precision: 1,
+    });
+    await documentsValid(inv);
+  });
+
+  it('go: modules of a binary built offline equal go version -m', async () => {
+    const dir = await goBinary();
+    const bin = join(dir, 'root/usr/local/bin/sbomhello');
+    const truth = await goVersionM(bin);
+    const inv = await catalogDirectory(join(dir, 'root'), { name: 'go-fixture' });
+    const go = inv.packages.filter((p) => p.type === 'golang');
+    const expected: { type: string; namespace?: string; name: string; version: string }[] = [];
+    const split = (path: string, version: string) => {
+      const i = path.lastIndexOf('/');
+      return {
+        type: 'golang',
+        ...(i > 0 ? { namespace: path.slice(0, i) } : {}),
+        name: path.slice(i + 1),
+        version,
+      };
+    };
+    for (const [i, m] of truth.mods.entries()) {
+      if (m.kind === '=>') continue;
+      const next = truth.mods[i + 1];
+      // A replacement by a module version is what is compiled in; a directory replacement keeps the required one.
+      const eff = next?.kind === '=>' && !next.path.startsWith('.') ? next : m;
+      expected.push(split(eff.path, eff.version));
+    }
+    expected.push({ type: 'golang', name: 'stdlib', version: truth.go.replace(/^go/, '') });
+    expect(truth.mods.some((m) => m.path === 'example.org/tools' && m.version === 'v1.4.2')).toBe(true);
+    expect(
+      accuracy(
+        go.map((p) => p.purl),
+        expected,
+      ),
+    ).toMatchObject({ recall: 1, precision: 1 });
+    const main = go.find((p) => p.metadata.mainModule === 'true');
+    expect(main?.namespace).toBe('example.com');
+    expect(main?.evidence).toEqual(['/usr/local/bin/sbomhello']);
+    await documentsValid(inv);
+  });
+
+  it('java: jars and a fat jar nesting them equal the maven-repo coordinates', async () => {
+    const dir = await javaTree();
+    const truth = await mavenRepoCoordinates(join(dir, 'root'));
+    expect(truth.length).toBe(2);
+    const inv = await catalogDirectory(join(dir, 'root'), { name: 'java-fixture' });
+    const maven = inv.packages.filter((p) => p.type === 'maven');
+    expect(
+      accuracy(
+        maven.map((p) => p.purl),
+        truth.map((t) => ({ type: 'maven', namespace: t.group, name: t.artifact, version: t.version })),
+      ),
+    ).toMatchObject({ recall: 1, precision: 1 });
+    // Each coordinate is evidenced by its own jar and by the fat jar that nests it.
+    for (const p of maven) expect(p.evidence).toContain('/app/fat.jar');
+    await documentsValid(inv);
+  });
+
+  it('rpm: rpmdb.sqlite made by rpm equals rpm -qa (name, epoch, version-release, arch, license)', async () => {
+    const root = join(await rpmRoot(), 'root');
+    const truth = await rpmQa(root);
+    expect(truth.length).toBe(2);
+    const inv = await catalogDirectory(root, { name: 'rpm-fixture' });
+    const rpms = inv.packages.filter((p) => p.type === 'rpm');
+    expect(
+      accuracy(
+        rpms.map((p) => p.purl),
+        truth.map((t) => ({
+          type: 'rpm',
+          namespace: 'fedora',
+          name: t.name,
+          version: `${t.version}-${t.release}`,
+          qualifiers: { arch: t.arch, ...(t.epoch ? { epoch: t.epoch } : {}) },
+        })),
+        ['arch', 'epoch'],
+      ),
+    ).toMatchObject({ recall: 1, precision: 1 });
+    for (const t of truth) {
+      const p = rpms.find((r) => r.name === t.name)!;
+      expect(p.licenses).toEqual([{ expression: t.license }]);
+      expect(parsePurl(p.purl).qualifiers?.distro).toBe('fedora-40');
+    }
+    await documentsValid(inv);
+  });
+});
