@@ -169,17 +169,23 @@ async function finish(
   const url = new URL(location);
   url.searchParams.set('digest', digest);
   const body = blob === undefined ? undefined : await blob.open();
-  const response = await ctx.transport.send({
-    method: 'PUT',
-    registry: ref.registry,
-    url: url.href,
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-    ...(body === undefined ? {} : { body: () => body }),
-    scopes,
-    operation,
-    expect: [201, 204],
-    retry: false,
-  });
+  const response = await ctx.transport
+    .send({
+      method: 'PUT',
+      registry: ref.registry,
+      url: url.href,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      ...(body === undefined ? {} : { body: () => body }),
+      scopes,
+      operation,
+      expect: [201, 204],
+      retry: false,
+    })
+    .catch((error: unknown) => {
+      // a stream the request never finished reading would keep its file or connection open
+      if (body !== undefined && !(body instanceof Uint8Array)) body.destroy();
+      throw error;
+    });
   await response.body.dump();
 }
 
