@@ -148,3 +148,21 @@ describe('memory', () => {
     await rm(join(dir, `layer-${layer.descriptor().digest.slice(7)}.tar.gz`));
   });
 });
+
+describe('sources', () => {
+  it('accepts tar-stream packs and async iterables', async () => {
+    const tarStream = (await import('tar-stream')).default;
+    const pack = tarStream.pack();
+    pack.entry({ name: 'a.txt', mtime: new Date(0) }, 'hello');
+    pack.finalize();
+    const fromPack = await layerFromStream(pack, { dir });
+    const bytes = await readAll(await fromPack.uncompressed());
+    async function* gen() {
+      yield bytes.subarray(0, 100);
+      yield bytes.subarray(100);
+    }
+    const fromIterable = await layerFromStream(gen(), { dir });
+    expect(await fromIterable.diffId()).toBe(await fromPack.diffId());
+    expect(fromIterable.descriptor().digest).toBe(fromPack.descriptor().digest);
+  });
+});

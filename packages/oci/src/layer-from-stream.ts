@@ -45,9 +45,13 @@ function resolveMediaType(opts: LayerOptions, compression: Compression): string 
 /**
  * Compresses and hashes a tar stream in one pass: the uncompressed bytes give the diffID, the
  * compressed bytes give the digest and size and go to a file. Memory stays flat (streams with
- * back-pressure); the layer reads the file back whenever it is asked for content.
+ * back-pressure); the layer reads the file back whenever it is asked for content. `source` may be a
+ * Node stream, a streamx stream (tar-stream's `pack()`) or any async iterable of bytes.
  */
-export async function layerFromStream(source: Readable, opts: LayerOptions = {}): Promise<Layer> {
+export async function layerFromStream(
+  source: Readable | AsyncIterable<unknown>,
+  opts: LayerOptions = {},
+): Promise<Layer> {
   const compression = opts.compression ?? 'gzip';
   const mediaType = resolveMediaType(opts, compression);
   const dir = opts.dir ?? tmpdir();
