@@ -18,6 +18,10 @@ export class Flags {
   private readonly bools = new Map<string, boolean>();
 
   constructor(words: readonly string[], spec: Readonly<Record<string, FlagKind>>) {
+    if (words.length > 0) this.parse(words, spec);
+  }
+
+  private parse(words: readonly string[], spec: Readonly<Record<string, FlagKind>>): void {
     for (const word of words) {
       if (!word.startsWith('--')) throw new InstructionError(`arg should start with -- : ${word}`, word);
       let name = word.slice(2);

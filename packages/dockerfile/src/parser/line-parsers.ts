@@ -1,3 +1,4 @@
+import { isSpace } from '../internal/chars.js';
 /** What a per-instruction line parser produces (BuildKit's Next chain, flattened). */
 export interface LineParse {
   args: string[];
@@ -10,7 +11,6 @@ export interface LineParse {
 export class LineError extends Error {}
 
 const WHITESPACE = /[\t\v\f\r ]+/;
-const isSpace = (ch: string) => /^\s$/u.test(ch) || ch === '\u0085';
 const NONE: LineParse = { args: [], json: false };
 
 /** Words separated by spaces; quotes and escapes kept (they are removed later, at expansion). */

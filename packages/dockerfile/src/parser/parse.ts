@@ -1,4 +1,5 @@
 import { DockerfileError } from '../dockerfile-error.js';
+import { isSpace } from '../internal/chars.js';
 import { LexError } from '../shell/pattern.js';
 import { DirectiveParser } from './directives.js';
 import { heredocsFromLine } from './heredoc.js';
@@ -11,8 +12,16 @@ export interface ParseOptions {
   file?: string;
 }
 
-const trimNewline = (s: string) => s.replace(/[\r\n]+$/, '');
-const trimLeadingWhitespace = (s: string) => s.replace(/^[\s\u0085]+/u, '');
+function trimNewline(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s[end - 1] === '\n' || s[end - 1] === '\r')) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+function trimLeadingWhitespace(s: string): string {
+  let i = 0;
+  while (i < s.length && isSpace(s[i] as string)) i++;
+  return i === 0 ? s : s.slice(i);
+}
 const isComment = (s: string) => trimLeadingWhitespace(trimNewline(s)).startsWith('#');
 
 /** Lines with their endings, as BuildKit's scanLines splits them. */

@@ -1,5 +1,6 @@
+import { isSpace } from '../internal/chars.js';
+
 const TOKEN_WHITESPACE = /[\t\v\f\r ]+/;
-const isSpace = (ch: string) => /^\s$/u.test(ch) || ch === '\u0085';
 
 /** Keyword, `--flags` and the rest of a logical line (BuildKit's splitCommand). */
 export function splitCommand(line: string): {

@@ -56,7 +56,7 @@ function at(ctx: PlanContext, ins: Loc, text?: string) {
 
 /** ProcessWord in the stage environment, reporting unmatched names as UndefinedVar. */
 export function expandIn(ctx: PlanContext, st: StageState, ins: Loc, word: string): string {
-  const r = runLexer(word, st.env, { escapeToken: ctx.escapeToken, location: at(ctx, ins) });
+  const r = runLexer(word, st.env, { escapeToken: ctx.escapeToken, location: () => at(ctx, ins) });
   if (st.envKnown) {
     for (const name of r.unmatched) {
       if (st.declared.has(name)) continue;
@@ -117,7 +117,7 @@ export function resolvePath(dir: string, p: string): string {
 }
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
-const isGit = (s: string) => /^git@|^git:\/\/|\.git(#|$)/.test(s);
+const isGit = (s: string) => s.includes('git') && /^git@|^git:\/\/|\.git(#|$)/.test(s);
 const PROXIES = new Set(['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'all_proxy']);
 
 function usedOnce(ctx: PlanContext, st: StageState, ins: Instruction): void {

@@ -7,8 +7,8 @@ export interface ExpandOptions {
   escapeToken?: string;
   /** Windows builders compare variable names case-insensitively. */
   caseInsensitiveEnv?: boolean;
-  /** Where the word came from, for the error. */
-  location?: DockerfileErrorLocation;
+  /** Where the word came from, for the error (a function is only called when there is an error). */
+  location?: DockerfileErrorLocation | (() => DockerfileErrorLocation);
 }
 
 const NOWHERE: DockerfileErrorLocation = { file: 'Dockerfile', line: 0, column: 0 };
@@ -19,7 +19,7 @@ export function runLexer(word: string, env: ShellEnv, options: ExpandOptions & L
     return lex(word, env, options);
   } catch (e) {
     if (e instanceof LexError) {
-      const loc = options.location ?? NOWHERE;
+      const loc = (typeof options.location === 'function' ? options.location() : options.location) ?? NOWHERE;
       throw new DockerfileError(
         'EXPANSION',
         `expanding ${e.message}`,

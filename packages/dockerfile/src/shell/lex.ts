@@ -1,3 +1,4 @@
+import { isDigit, isLetter, isSpace } from '../internal/chars.js';
 import { LexError, replacePattern, trimPrefix, trimSuffix } from './pattern.js';
 
 /** Variables visible to expansion: a map, a record, or `KEY=value` strings (the last one wins). */
@@ -26,12 +27,6 @@ export interface LexResult {
 }
 
 const EOF = '';
-
-function isSpace(ch: string): boolean {
-  return /^\s$/u.test(ch) || ch === '\u0085';
-}
-const isDigit = (ch: string) => /^\p{Nd}$/u.test(ch);
-const isLetter = (ch: string) => /^\p{L}$/u.test(ch);
 
 /** Words being collected for word splitting (BuildKit's wordsStruct). */
 class Words {
@@ -69,6 +64,7 @@ class Words {
 }
 
 function toLookup(env: ShellEnv, caseInsensitive: boolean): (name: string) => string | undefined {
+  if (!caseInsensitive && env instanceof Map) return (name) => env.get(name);
   const norm = caseInsensitive ? (k: string) => k.toUpperCase() : (k: string) => k;
   const map = new Map<string, string>();
   if (Array.isArray(env)) {
@@ -311,8 +307,10 @@ class ShellWord {
  * environment. Throws LexError (internal) on bad input; the public wrappers add locations.
  */
 export function lex(word: string, env: ShellEnv, options: LexOptions = {}): LexResult {
+  const escapeToken = options.escapeToken ?? '\\';
+  if (!hasSpecial(word, escapeToken)) return plainWord(word);
   const opt: Required<LexOptions> = {
-    escapeToken: options.escapeToken ?? '\\',
+    escapeToken,
     rawQuotes: options.rawQuotes ?? false,
     rawEscapes: options.rawEscapes ?? false,
     skipProcessQuotes: options.skipProcessQuotes ?? false,
@@ -327,4 +325,21 @@ export function lex(word: string, env: ShellEnv, options: LexOptions = {}): LexR
     if (e instanceof LexError) throw new LexError(`failed to process ${JSON.stringify(word)}: ${e.message}`);
     throw e;
   }
+}
+
+function hasSpecial(word: string, escapeToken: string): boolean {
+  for (let i = 0; i < word.length; i++) {
+    const c = word[i];
+    if (c === '$' || c === '"' || c === "'" || c === escapeToken) return true;
+  }
+  return false;
+}
+
+const NONE = new Set<string>();
+
+/** A word without `$`, quotes or escapes expands to itself; only word splitting applies. */
+function plainWord(word: string): LexResult {
+  const words = new Words();
+  for (const ch of word) words.addChar(ch);
+  return { result: word, words: words.get(), matched: NONE, unmatched: NONE };
 }
