@@ -128,6 +128,34 @@ describe('keyless signing against mock Fulcio/Rekor/TSA over HTTP', () => {
   });
 });
 
+describe('certificate validity', () => {
+  it('rejects a certificate that expired before its log entry was integrated', async () => {
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000 + 1123);
+    const old = await startMockSigstore({ clock: { fulcio: new Date(now.getTime() - 3600_000) } });
+    try {
+      const signer = keylessSigner({
+        identityProvider: identityProvider({ token: old.token() }),
+        fulcioURL: old.fulcioURL,
+      });
+      const bundle = await signDsse(
+        statementBytes(),
+        IN_TOTO_PAYLOAD_TYPE,
+        signer,
+        createWitnesses({ rekorURL: old.rekorURL }),
+      );
+      const policy = {
+        certificate: { identities: [{ subject: String(old.claims.sub), issuer: old.issuer }] },
+      };
+      const trustedRoot = parseTrustedRoot(old.trustedRoot);
+      expect(() =>
+        verifyBundle({ bundle: bundleToJSON(bundle), trustedRoot, digest: DIGEST, policy }),
+      ).toThrow(/CERTIFICATE_ERROR|expired|not valid/i);
+    } finally {
+      await old.stop();
+    }
+  });
+});
+
 describe('key-based signing', () => {
   it('signs DSSE with a cosign key, uploads to Rekor, and verifies with the public key', async () => {
     const files = await generateKeyPair('pw');

@@ -111,6 +111,6 @@ export async function fetchPublicGoodTrustedRoot(options: {
       return embeddedPublicGoodTrustedRoot();
     }
     if (cause instanceof SigstoreError) throw cause;
-    throw new SigstoreError('TRUSTED_ROOT_INVALID', `${OP}: updating through TUF failed`, { cause });
+    throw new SigstoreError('TRUSTED_ROOT_UNAVAILABLE', `${OP}: updating through TUF failed`, { cause });
   }
 }
