@@ -4,6 +4,7 @@
 // TypeScript hooks; peer: skopeo) so wall time and peak RSS are comparable; every push goes to a
 // registry that has never seen the blobs. Peak RSS that does not grow with the layer size shows
 // the client streams. BENCH_RUNS (default 3) and BENCH_RANDOM_MB (default 500) tune it.
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -24,6 +25,7 @@ async function child(op, from, to) {
   const { readLayout, writeLayout } = await import('@kaniko-ts/oci');
   const { RegistryClient } = await import('@kaniko-ts/registry');
   const client = new RegistryClient({ insecureRegistries: ['*'] });
+  const started = performance.now();
   try {
     if (op === 'push') {
       const image = await (await readLayout(from)).image({ tag: 'latest' });
@@ -31,6 +33,8 @@ async function child(op, from, to) {
     } else {
       await writeLayout(to, await client.pullImage(from), { tag: 'latest' });
     }
+    // the parent reads this: transfer time without node start-up and TypeScript loading
+    console.log(JSON.stringify({ transferSeconds: (performance.now() - started) / 1000 }));
   } finally {
     await client.close();
   }
@@ -44,8 +48,23 @@ async function main() {
     '@kaniko-ts/oci'
   );
   const runs = Number(process.env.BENCH_RUNS ?? 3);
+  // skopeo would otherwise gzip uncompressed layers on the way: both sides move the same bytes
+  const sameBytes = ['--preserve-digests', '--dest-oci-accept-uncompressed-layers'];
   const randomMb = Number(process.env.BENCH_RANDOM_MB ?? 500);
   const hooks = fileURLToPath(new URL('./lib/ts-hooks.mjs', import.meta.url));
+  // Our side runs the compiled packages (what ships), not TypeScript sources through the loader
+  // hooks, which would add ~1 s of type stripping to every run. Falls back to sources if the build fails.
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const built = spawnSync(
+    process.execPath,
+    [`${root}node_modules/typescript/bin/tsc`, '-b', 'packages/registry'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  const childArgs = built.status === 0 ? [] : ['--import', hooks];
+  const flavour = built.status === 0 ? 'compiled dist' : 'TypeScript sources (build failed)';
   const env = await startBenchEnvironment();
   const work = await mkdtemp(join(tmpdir(), 'registry-bench-'));
   try {
@@ -74,19 +93,40 @@ async function main() {
     await writeLayout(randomLayout, randomImage, { tag: 'latest' });
     await rm(tarFile);
     const randomRef = `${env.registry.host}/bench/random:latest`;
-    await runMeasured('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${randomLayout}:latest`, `docker://${randomRef}`], {
-      env: env.containersEnv,
-    });
+    await runMeasured(
+      'skopeo',
+      [
+        'copy',
+        '--quiet',
+        ...sameBytes,
+        '--dest-tls-verify=false',
+        `oci:${randomLayout}:latest`,
+        `docker://${randomRef}`,
+      ],
+      {
+        env: env.containersEnv,
+      },
+    );
 
     const datasets = [
-      { name: 'debian', layout: env.bases.debian.dir, ref: env.pushed.debian.ref, mb: env.bases.debian.layerSize / 1e6 },
+      {
+        name: 'debian',
+        layout: env.bases.debian.dir,
+        ref: env.pushed.debian.ref,
+        mb: env.bases.debian.layerSize / 1e6,
+      },
       { name: `random ${randomMb} MiB`, layout: randomLayout, ref: randomRef, mb: tarSize / 1e6 },
     ];
-    const ours = (op, from, to) => runMeasured(process.execPath, ['--import', hooks, self, '--child', op, from, to]);
+    const ours = (op, from, to) =>
+      runMeasured(process.execPath, [...childArgs, self, '--child', op, from, to]);
     const skopeo = (from, to) =>
-      runMeasured('skopeo', ['copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', from, to], {
-        env: env.containersEnv,
-      });
+      runMeasured(
+        'skopeo',
+        ['copy', '--quiet', ...sameBytes, '--src-tls-verify=false', '--dest-tls-verify=false', from, to],
+        {
+          env: env.containersEnv,
+        },
+      );
     for (const data of datasets) {
       const samples = { 'kaniko-ts push': [], 'skopeo push': [], 'kaniko-ts pull': [], 'skopeo pull': [] };
       for (let i = 0; i <= runs; i++) {
@@ -96,7 +136,9 @@ async function main() {
           try {
             const target = `${dest.host}/bench/${who}:latest`;
             const m =
-              who === 'skopeo' ? await skopeo(`oci:${data.layout}:latest`, `docker://${target}`) : await ours('push', data.layout, target);
+              who === 'skopeo'
+                ? await skopeo(`oci:${data.layout}:latest`, `docker://${target}`)
+                : await ours('push', data.layout, target);
             if (i > 0) samples[`${who} push`].push(m);
           } finally {
             await dest.stop();
@@ -104,10 +146,19 @@ async function main() {
         }
         for (const who of i % 2 ? ['skopeo', 'kaniko-ts'] : ['kaniko-ts', 'skopeo']) {
           const out = join(work, `pull-${who}-${i}`);
-          const m = who === 'skopeo' ? await skopeo(`docker://${data.ref}`, `oci:${out}:latest`) : await ours('pull', data.ref, out);
+          const m =
+            who === 'skopeo'
+              ? await skopeo(`docker://${data.ref}`, `oci:${out}:latest`)
+              : await ours('pull', data.ref, out);
           if (i > 0) samples[`${who} pull`].push(m);
           await rm(out, { recursive: true, force: true });
         }
+      }
+      for (const op of ['push', 'pull']) {
+        samples[`kaniko-ts ${op}, transfer only`] = samples[`kaniko-ts ${op}`].map((m) => ({
+          seconds: JSON.parse(m.stdout.trim().split('\n').pop()).transferSeconds,
+          peakRssMiB: m.peakRssMiB,
+        }));
       }
       const rows = Object.entries(samples).map(([name, ms]) => {
         const s = summarize(ms.map((m) => m.seconds));
@@ -120,9 +171,9 @@ async function main() {
         };
       });
       printRatioTable(
-        `${data.name}: ${data.mb.toFixed(0)} MB of layer data, loopback registry, n=${runs}, RSS via ${samples['skopeo push'][0].rssSource}`,
+        `${data.name}: ${data.mb.toFixed(0)} MB of layer data, loopback registry, n=${runs}, kaniko-ts from ${flavour}, RSS via ${samples['skopeo push'][0].rssSource}`,
         rows,
-        rows[1].name,
+        rows.find((r) => r.name.startsWith('skopeo push')).name,
       );
     }
   } finally {
@@ -156,7 +207,7 @@ async function writeRandomTar(file, size) {
     });
   await write(header);
   for (let left = size; left > 0; left -= 1 << 20) await write(randomBytes(Math.min(left, 1 << 20)));
-  await write(Buffer.alloc((512 - (size % 512)) % 512 + 1024));
+  await write(Buffer.alloc(((512 - (size % 512)) % 512) + 1024));
   await new Promise((resolve, reject) => out.end((e) => (e ? reject(e) : resolve())));
   return `sha256:${hash.digest('hex')}`;
 }
