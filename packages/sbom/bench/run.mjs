@@ -57,7 +57,15 @@ async function runCase(name) {
   else if (name === 'debian-image') {
     const f = debianFixture();
     inv = await catalogLayers(
-      [{ diffId: f.diffId, open: async () => createReadStream(f.layerBlob).pipe(createGunzip()) }],
+      [
+        {
+          diffId: f.diffId,
+          open: async () =>
+            createReadStream(f.layerBlob, { highWaterMark: 1 << 20 }).pipe(
+              createGunzip({ chunkSize: 1 << 20 }),
+            ),
+        },
+      ],
       { source: { name: 'debian' } },
     );
   } else if (name === 'node-modules-1000') inv = await catalogDirectory(nodeModulesFixture(1000));

@@ -1,5 +1,6 @@
 import type { Dirent, Stats } from 'node:fs';
-import { lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DirEntry, EntryType, FileInfo, FileSystemView, FileVersion } from './file-system-view.js';
 import { normalizePath } from './file-system-view.js';
@@ -46,9 +47,11 @@ class DirectoryView implements FileSystemView {
     return typeof l === 'function' ? l(normalizePath(path)) : l.get(normalizePath(path));
   }
 
+  // Metadata calls are synchronous on purpose: a catalog stats every file, and a thread-pool round
+  // trip per lstat costs several times the call itself.
   async stat(path: string): Promise<FileInfo | undefined> {
     try {
-      const st = await lstat(this.host(path));
+      const st = lstatSync(this.host(path));
       const layer = this.layerOf(path);
       return { type: typeOf(st), size: st.size, mode: st.mode & 0o7777, ...(layer ? { layer } : {}) };
     } catch (error) {
@@ -59,7 +62,7 @@ class DirectoryView implements FileSystemView {
 
   async list(path: string): Promise<readonly DirEntry[]> {
     try {
-      const entries = await readdir(this.host(path), { withFileTypes: true });
+      const entries = readdirSync(this.host(path), { withFileTypes: true });
       return entries
         .map((e) => ({ name: e.name, type: typeOf(e) }))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -71,7 +74,7 @@ class DirectoryView implements FileSystemView {
 
   async readlink(path: string): Promise<string | undefined> {
     try {
-      return await readlink(this.host(path));
+      return readlinkSync(this.host(path));
     } catch {
       return undefined;
     }
@@ -88,20 +91,20 @@ class DirectoryView implements FileSystemView {
   }
 
   async readSections(path: string, names: readonly string[]): Promise<ReadonlyMap<string, Uint8Array>> {
-    const handle = await open(this.host(path), 'r');
+    const fd = openSync(this.host(path), 'r');
     try {
-      const { size } = await handle.stat();
+      const { size } = fstatSync(fd);
       const src: ByteSource = {
         size,
         read: async (offset, length) => {
           const buf = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
-          const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
+          const bytesRead = readSync(fd, buf, 0, buf.length, offset);
           return buf.subarray(0, bytesRead);
         },
       };
       return await readElfSections(src, names);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 

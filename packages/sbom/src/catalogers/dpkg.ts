@@ -14,15 +14,29 @@ const STATUS_D = /^\/var\/lib\/dpkg\/status\.d\/[^/]+$/;
 export const DPKG_COPYRIGHT = /^\/usr\/share\/doc\/[^/]+\/copyright$/;
 
 /** License short names from a Debian copyright file (DEP-5 `License:` fields, common-licenses references). */
-export function debianCopyrightLicenses(text: string): License[] {
+export function debianCopyrightLicenses(
+  text: string,
+  lookup: (raw: string) => License | undefined = toLicense,
+): License[] {
   const out: License[] = [];
-  for (const m of text.matchAll(/^License:[ \t]*(\S[^\r\n]*)$/gim)) addLicense(out, toLicense(m[1]!.trim()));
+  for (const m of text.matchAll(/^License:[ \t]*(\S[^\r\n]*)$/gim)) addLicense(out, lookup(m[1]!.trim()));
   if (out.length === 0) {
     for (const m of text.matchAll(/\/usr\/share\/common-licenses\/([A-Za-z0-9.+-]+?)(?:[.,;:)]?(?:\s|$))/g)) {
-      addLicense(out, toLicense(m[1]!));
+      addLicense(out, lookup(m[1]!));
     }
   }
   return out;
+}
+
+/** `toLicense` memoised in the catalog run (copyright files repeat the same few names). */
+function memoLicense(ctx: CatalogContext): (raw: string) => License | undefined {
+  return (raw) => {
+    const key = `license:${raw}`;
+    if (ctx.memo.has(key)) return ctx.memo.get(key) as License | undefined;
+    const value = toLicense(raw);
+    ctx.memo.set(key, value);
+    return value;
+  };
 }
 
 async function licensesFor(name: string, ctx: CatalogContext): Promise<License[]> {
@@ -38,7 +52,10 @@ async function readLicenses(name: string, ctx: CatalogContext): Promise<License[
   const real = await resolvePath(ctx.view, `/usr/share/doc/${name}/copyright`);
   if (!real) return [];
   try {
-    return debianCopyrightLicenses(Buffer.from(await ctx.view.readFile(real)).toString('utf8'));
+    return debianCopyrightLicenses(
+      Buffer.from(await ctx.view.readFile(real)).toString('utf8'),
+      memoLicense(ctx),
+    );
   } catch {
     return [];
   }
