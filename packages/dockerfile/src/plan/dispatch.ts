@@ -171,12 +171,8 @@ export function dispatch(
     case 'LABEL':
       return planned({ ...ins, labels: ins.labels.map((p) => ({ key: x(p.key), value: x(p.value) })) });
     case 'MAINTAINER':
-      return planned({
-        kind: 'LABEL',
-        range: ins.range,
-        original: ins.original,
-        labels: [{ key: 'maintainer', value: ins.maintainer }],
-      });
+      // BuildKit's dispatchMaintainer sets the image author, not a label.
+      return planned({ ...ins, maintainer: x(ins.maintainer) });
     case 'WORKDIR': {
       const path = x(ins.path);
       if (!st.workdirSet && !path.startsWith('/')) {
@@ -290,6 +286,20 @@ function copy(
     sources: ins.sources.map((s) => (s.startsWith('<<') ? s : x(s))),
     dest: x(ins.dest),
     exclude: ins.exclude.map(x),
+    // Heredoc bodies with unquoted delimiters get variables expanded; quotes and escapes stay as written.
+    heredocs: ins.heredocs.map((h) =>
+      h.expand
+        ? {
+            ...h,
+            content: runLexer(h.content, st.env, {
+              escapeToken: ctx.escapeToken,
+              rawQuotes: true,
+              rawEscapes: true,
+              location: () => at(ctx, ins),
+            }).result,
+          }
+        : h,
+    ),
   };
   if (ins.from !== undefined) {
     out.from = x(ins.from);

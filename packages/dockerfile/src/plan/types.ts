@@ -44,7 +44,7 @@ export type PlannedRun = RunInstruction &
  * A planned instruction: the typed instruction with every field BuildKit expands at plan time already
  * expanded (ARG, ENV, LABEL, WORKDIR, USER, EXPOSE, VOLUME, COPY/ADD paths and flags, STOPSIGNAL,
  * RUN mount options). RUN/CMD/ENTRYPOINT command text is never expanded: the shell does that.
- * MAINTAINER is planned as `LABEL maintainer=…`.
+ * MAINTAINER stays MAINTAINER (the builder sets the image author, as BuildKit does).
  */
 export type PlannedInstruction = (Exclude<Instruction, RunInstruction> & Planned) | PlannedRun;
 
