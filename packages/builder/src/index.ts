@@ -1,1 +1,13 @@
-export {};
+export { type BuildOptions, type BuildOutcome, build } from './build.js';
+export { BuilderError, type BuilderErrorCode } from './builder-error.js';
+export { buildImage, type EngineParts } from './engine/build-image.js';
+export type {
+  BuildContext,
+  BuildEvents,
+  BuildRequest,
+  BuildResult,
+  ImageResolver,
+  InstructionTiming,
+  SecretSource,
+} from './engine/build-request.js';
+export { describeBuild } from './engine/describe-build.js';

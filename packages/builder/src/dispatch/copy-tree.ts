@@ -118,6 +118,27 @@ export async function copyEntry(
   await finish(dest, st, attrs, false);
 }
 
+/**
+ * Copies the entries *inside* a source directory into an existing destination directory. The
+ * destination keeps its own owner and mode: a directory source contributes its contents only, as
+ * BuildKit and Buildah do (`COPY dir /dest` never re-modes /dest).
+ */
+export async function copyChildren(
+  srcRoot: string,
+  srcRel: string,
+  destRoot: string,
+  destRel: string,
+  attrs: CopyAttributes,
+  changes: ChangeSet,
+): Promise<void> {
+  const inodes = new Map<string, string>();
+  for (const name of (await readdir(join(srcRoot, srcRel))).sort()) {
+    const childRel = srcRel ? `${srcRel}/${name}` : name;
+    if (attrs.skip?.(childRel)) continue;
+    await copyEntry(srcRoot, childRel, destRoot, posix.join(destRel, name), attrs, changes, inodes);
+  }
+}
+
 function ids(st: Stats, attrs: CopyAttributes): [number, number] {
   if (attrs.owner) return [attrs.owner.uid, attrs.owner.gid];
   return attrs.keepOwner ? [st.uid, st.gid] : [0, 0];

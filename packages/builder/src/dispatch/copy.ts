@@ -7,7 +7,7 @@ import { createGunzip, createZstdDecompress } from 'node:zlib';
 import type { CopyInstruction } from '@kaniko-ts/dockerfile';
 import { RootResolver } from '../rootfs/root-resolver.js';
 import { matchSources, notFound } from './copy-sources.js';
-import { ChangeSet, type CopyAttributes, copyEntry, ensureDirectory } from './copy-tree.js';
+import { ChangeSet, type CopyAttributes, copyChildren, copyEntry, ensureDirectory } from './copy-tree.js';
 
 /** Where COPY/ADD reads from. */
 export interface CopySource {
@@ -106,7 +106,7 @@ export async function runCopy(req: CopyRequest): Promise<string[]> {
       if (st.isDirectory()) {
         const dir = posix.join(destAbs, ins.parents ? item.rel : '');
         const target = await ensureDirectory(req.destRoot, dir, req.owner, changes);
-        await copyEntry(item.root, srcRel, req.destRoot, target, attrs, changes);
+        await copyChildren(item.root, srcRel, req.destRoot, target, attrs, changes);
         continue;
       }
       const intoDir = destSyntaxDir || multiple || destDirExisting || ins.parents;

@@ -106,6 +106,10 @@ export class OverlaySnapshotter implements Snapshotter {
       await rm(this.dir(name), { recursive: true, force: true });
       await mkdir(this.dir(name), { mode: 0o700 });
     }
+    // The merged root takes its owner and mode from the upper directory: give it the root's, or
+    // non-root RUN users could not even traverse `/`.
+    await lchown(this.dir('upper'), rootDev.uid, rootDev.gid);
+    await chmod(this.dir('upper'), rootDev.mode & 0o7777);
     await mountOverlay(root, this.dir('upper'), this.dir('work'), this.dir('merged'));
     this.root = root;
     this.mounted = true;

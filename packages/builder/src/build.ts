@@ -1,0 +1,262 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import dockerignoreModule, { type Ignore } from '@balena/dockerignore';
+import { createBuildPlan } from '@kaniko-ts/dockerfile';
+import {
+  type Compression,
+  type Image,
+  type Platform,
+  parsePlatform,
+  writeDockerArchive,
+  writeLayout,
+} from '@kaniko-ts/oci';
+import type { RegistryClient } from '@kaniko-ts/registry';
+import { BuilderError } from './builder-error.js';
+import { buildImage } from './engine/build-image.js';
+import type { BuildEvents, SecretSource } from './engine/build-request.js';
+import { describeBuild } from './engine/describe-build.js';
+import { detectExecutor } from './executor/detect-executor.js';
+import { extractLayer } from './rootfs/extract-layer.js';
+import { detectSnapshotter } from './snapshot/detect-snapshotter.js';
+import { StatWalkSnapshotter } from './snapshot/stat-walk-snapshotter.js';
+
+/** Everything `kaniko-ts build` does, as one library call. */
+export interface BuildOptions {
+  /** Context directory, or a `.tar`/`.tar.gz` file. */
+  context: string;
+  /** Sub-directory of the context that is the real context root. */
+  contextSubPath?: string;
+  /** Dockerfile path, relative to the context unless absolute. Default `Dockerfile`. */
+  dockerfile?: string;
+  /** References to push to (each `repo:tag` or `repo`). */
+  destinations: string[];
+  /** False = `--no-push`. */
+  push: boolean;
+  /** docker-archive tarball to write. */
+  tarPath?: string;
+  /** OCI image layout directory to write (the image is tagged with each destination's tag). */
+  ociLayoutPath?: string;
+  buildArgs?: Record<string, string | undefined>;
+  target?: string;
+  labels?: Record<string, string>;
+  /** `os/arch[/variant]`; default the host's linux platform. */
+  platform?: string;
+  reproducible?: boolean;
+  compression?: Compression;
+  digestFile?: string;
+  imageNameWithDigestFile?: string;
+  imageNameTagWithDigestFile?: string;
+  skipPushPermissionCheck?: boolean;
+  /** Print the plan instead of building. */
+  dryRun?: boolean;
+  secrets?: Record<string, SecretSource>;
+  /** Registry client for base images and pushes (credentials, mirrors, TLS are configured there). */
+  registry: RegistryClient;
+  /** Scratch directory (default: a new temp dir, removed afterwards). */
+  workDir?: string;
+  events?: BuildEvents;
+  /** Snapshotter choice; default automatic (overlay where it can mount, stat walk otherwise). */
+  snapshotter?: 'auto' | 'overlay' | 'stat-walk';
+  now?: () => Date;
+}
+
+export interface BuildOutcome {
+  image?: Image;
+  digest?: string;
+  configDigest?: string;
+  platform: string;
+  /** `repo@digest` for each pushed destination. */
+  pushed: string[];
+  size: number;
+  /** Printed plan when `dryRun`. */
+  plan?: string;
+  warnings: { file: string; line: number; column?: number; rule: string; message: string }[];
+  timings: { stage: number; text: string; line: number; durationMs: number; layer: boolean }[];
+  baseImages: Record<string, string>;
+  durationMs: number;
+}
+
+const hostPlatform = (): Platform => ({
+  os: 'linux',
+  architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+});
+
+/** Builds, then writes every requested output. Destinations are checked for push permission first. */
+export async function build(opts: BuildOptions): Promise<BuildOutcome> {
+  const started = performance.now();
+  const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
+  const ownWorkDir = opts.workDir === undefined;
+  const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), 'kaniko-ts-')));
+  try {
+    const contextRoot = await resolveContext(opts, workDir);
+    const dockerfilePath = resolveDockerfile(opts.dockerfile, contextRoot);
+    const text = await readFile(dockerfilePath, 'utf8').catch((cause) => {
+      throw new BuilderError('CONTEXT_NOT_FOUND', `reading Dockerfile ${dockerfilePath}: ${cause.message}`, {
+        cause,
+      });
+    });
+    const buildArgs = Object.fromEntries(
+      Object.entries(opts.buildArgs ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    const fileName = opts.dockerfile ?? 'Dockerfile';
+
+    if (opts.dryRun) {
+      const plan = createBuildPlan(text, {
+        file: fileName,
+        buildArgs,
+        target: opts.target,
+        targetPlatform: fmt(platform),
+      });
+      const described = await describeBuild(plan, (ref) =>
+        opts.registry.pullImage(ref, { platform }).then((i) => i.digest()),
+      );
+      return {
+        platform: fmt(platform),
+        pushed: [],
+        size: 0,
+        plan: described,
+        warnings: [],
+        timings: [],
+        baseImages: {},
+        durationMs: performance.now() - started,
+      };
+    }
+    if (opts.push && !opts.skipPushPermissionCheck) {
+      await Promise.all(opts.destinations.map((d) => opts.registry.checkPushPermission(d)));
+    }
+    const ignore = await readIgnore(contextRoot, dockerfilePath);
+    const executor = await detectExecutor();
+    const snapshotter =
+      opts.snapshotter === 'stat-walk'
+        ? { snapshotter: new StatWalkSnapshotter({}), reason: 'stat-walk snapshots: requested' }
+        : await detectSnapshotter({ stateDir: join(workDir, 'snapshots') });
+    if (opts.snapshotter === 'overlay' && snapshotter.snapshotter.kind !== 'overlay') {
+      throw new BuilderError(
+        'OVERLAY_UNAVAILABLE',
+        `overlay snapshots were requested but are not available: ${snapshotter.reason}`,
+      );
+    }
+    opts.events?.info?.(`executor: ${executor.reason}; ${snapshotter.reason}`);
+    const result = await buildImage(
+      {
+        dockerfile: { text, path: fileName },
+        context: { root: contextRoot, visible: (rel) => !ignore(rel) },
+        buildArgs,
+        target: opts.target,
+        labels: opts.labels,
+        platform,
+        images: { resolve: (ref, p) => opts.registry.pullImage(ref, { platform: p }) },
+        executor: executor.executor,
+        workDir: join(workDir, 'build'),
+        compression: opts.compression,
+        reproducible: opts.reproducible,
+        secrets: opts.secrets,
+        events: opts.events,
+        now: opts.now,
+      },
+      { snapshotter: snapshotter.snapshotter },
+    );
+    const image = result.image;
+    const digest = await image.digest();
+    const manifest = await image.manifest();
+    const size = manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+    const pushed: string[] = [];
+    if (opts.push) {
+      for (const dest of opts.destinations) {
+        await opts.registry.pushImage(dest, image);
+        pushed.push(`${repository(dest)}@${digest}`);
+      }
+    }
+    if (opts.ociLayoutPath) {
+      await writeLayout(opts.ociLayoutPath, image, { tag: tagOf(opts.destinations[0]) ?? 'latest' });
+    }
+    if (opts.tarPath)
+      await writeDockerArchive(opts.tarPath, image, {
+        tags: opts.destinations.length ? opts.destinations : ['image:latest'],
+      });
+    await writeDigestFiles(opts, digest);
+    return {
+      image,
+      digest,
+      configDigest: manifest.config.digest,
+      platform: fmt(platform),
+      pushed,
+      size,
+      warnings: result.warnings.map((w) => ({
+        file: fileName,
+        line: w.line,
+        column: w.column,
+        rule: w.rule,
+        message: w.message,
+      })),
+      timings: result.timings,
+      baseImages: result.baseImages,
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    if (ownWorkDir) await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (p: Platform) => [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+
+async function resolveContext(opts: BuildOptions, workDir: string): Promise<string> {
+  const st = await stat(opts.context).catch(() => undefined);
+  if (!st) throw new BuilderError('CONTEXT_NOT_FOUND', `build context ${opts.context} does not exist`);
+  let root = opts.context;
+  if (st.isFile()) {
+    root = join(workDir, 'context');
+    await mkdir(root, { recursive: true });
+    const head = await readFile(opts.context).then((b) => b.subarray(0, 2));
+    const src = createReadStream(opts.context);
+    await extractLayer(root, head[0] === 0x1f && head[1] === 0x8b ? src.pipe(createGunzip()) : src, {
+      chown: false,
+    });
+  }
+  return opts.contextSubPath ? join(root, opts.contextSubPath) : root;
+}
+
+function resolveDockerfile(dockerfile: string | undefined, contextRoot: string): string {
+  const p = dockerfile ?? 'Dockerfile';
+  return isAbsolute(p) ? p : resolve(contextRoot, p);
+}
+
+async function readIgnore(contextRoot: string, dockerfilePath: string): Promise<(rel: string) => boolean> {
+  const specific = await readFile(`${dockerfilePath}.dockerignore`, 'utf8').catch(() => undefined);
+  const text = specific ?? (await readFile(join(contextRoot, '.dockerignore'), 'utf8').catch(() => ''));
+  const factory = dockerignoreModule as unknown as (o: { ignorecase: boolean }) => Ignore;
+  const ig = factory({ ignorecase: false }).add(text);
+  return (rel) => ig.ignores(rel);
+}
+
+function repository(ref: string): string {
+  const noDigest = ref.split('@')[0] as string;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+function tagOf(ref: string | undefined): string | undefined {
+  if (!ref) return undefined;
+  const noDigest = ref.split('@')[0] as string;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(colon + 1) : undefined;
+}
+
+async function writeDigestFiles(opts: BuildOptions, digest: string): Promise<void> {
+  if (opts.digestFile) await writeFile(opts.digestFile, digest);
+  if (opts.imageNameWithDigestFile) {
+    await writeFile(
+      opts.imageNameWithDigestFile,
+      opts.destinations.map((d) => `${repository(d)}@${digest}\n`).join(''),
+    );
+  }
+  if (opts.imageNameTagWithDigestFile) {
+    const entries = opts.destinations.map((d) => ({ image: d, digest }));
+    await writeFile(opts.imageNameTagWithDigestFile, JSON.stringify(entries));
+  }
+}

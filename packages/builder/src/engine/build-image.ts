@@ -1,0 +1,336 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir, mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import {
+  type BaseImageConfig,
+  type BuildPlan,
+  createBuildPlan,
+  type PlannedInstruction,
+  type PlannedStage,
+} from '@kaniko-ts/dockerfile';
+import {
+  emptyImage,
+  formatPlatform,
+  type Image,
+  type ImageConfig,
+  layerFromStream,
+  parsePlatform,
+} from '@kaniko-ts/oci';
+import { BuilderError } from '../builder-error.js';
+import type { CopySource } from '../dispatch/copy.js';
+import { extractLayer } from '../rootfs/extract-layer.js';
+import { RootResolver } from '../rootfs/root-resolver.js';
+import { withAncestors, writeLayer } from '../snapshot/layer-writer.js';
+import type { Snapshotter } from '../snapshot/snapshotter.js';
+import { assembleImage } from './assemble-image.js';
+import type { BuildRequest, BuildResult, InstructionTiming } from './build-request.js';
+import { DEFAULT_PATH } from './run-command.js';
+import { StageBuilder } from './stage-builder.js';
+import type { RunSpec, StageServices } from './stage-services.js';
+import type { StageState } from './stage-state.js';
+
+/** What the engine needs besides the request: how RUN is snapshotted. */
+export interface EngineParts {
+  /** Turns each RUN's change into a layer; reused for every RUN of the build. */
+  snapshotter: Snapshotter;
+}
+
+/**
+ * Builds the image a Dockerfile describes: plans it, resolves base images (and plans again with their
+ * configs, for ONBUILD and inherited ENV), then runs the stages the target needs in dependency order.
+ * All state lives in this call; paths are under `req.workDir`.
+ */
+export async function buildImage(req: BuildRequest, parts: EngineParts): Promise<BuildResult> {
+  const build = new Build(req, parts);
+  try {
+    return await build.run();
+  } finally {
+    await parts.snapshotter.dispose();
+  }
+}
+
+class Build implements StageServices {
+  readonly tempDir: string;
+  readonly fetch?: typeof fetch;
+  private readonly stages = new Map<number, StageState>();
+  private readonly images = new Map<string, Promise<Image>>();
+  private readonly imageRoots = new Map<string, Promise<string>>();
+  private readonly epoch: number | undefined;
+  private plan!: BuildPlan;
+  private rootCounter = 0;
+
+  constructor(
+    private readonly req: BuildRequest,
+    private readonly parts: EngineParts,
+  ) {
+    this.tempDir = join(req.workDir, 'tmp');
+    this.fetch = req.fetch;
+    this.epoch =
+      req.reproducible === true
+        ? 0
+        : typeof req.reproducible === 'object'
+          ? req.reproducible.epoch
+          : undefined;
+  }
+
+  async run(): Promise<BuildResult> {
+    await mkdir(this.tempDir, { recursive: true });
+    await mkdir(join(this.req.workDir, 'layers'), { recursive: true });
+    const options = {
+      file: this.req.dockerfile.path,
+      buildArgs: this.req.buildArgs,
+      target: this.req.target,
+      targetPlatform: formatPlatform(this.req.platform),
+    };
+    const first = createBuildPlan(this.req.dockerfile.text, options);
+    const baseImages: Record<string, BaseImageConfig> = {};
+    const baseDigests: Record<string, string> = {};
+    await Promise.all(
+      first.order.map(async (i: number) => {
+        const base = first.stages[i]?.base;
+        if (base?.kind !== 'image') return;
+        const image = await this.image(base.ref, first.stages[i]?.platform);
+        const c = (await image.config()).config ?? {};
+        baseImages[base.ref] = {
+          env: c.Env,
+          onBuild: c.OnBuild ?? [],
+          user: c.User,
+          workingDir: c.WorkingDir,
+          shell: c.Shell,
+        };
+        baseDigests[base.ref] = await image.digest();
+      }),
+    );
+    this.plan = createBuildPlan(this.req.dockerfile.text, { ...options, baseImages });
+    for (const w of this.plan.warnings) this.req.events?.warning?.(w);
+
+    const timings: InstructionTiming[] = [];
+    for (const index of this.plan.order) {
+      const stage = this.plan.stages[index] as PlannedStage;
+      this.req.events?.stage?.({ index, name: stage.name, base: stage.baseText });
+      const state = await this.initStage(stage);
+      const builder = new StageBuilder(state, this);
+      for (const ins of stage.instructions) {
+        const line = ins.range.start.line;
+        this.req.events?.instructionStart?.({ stage: index, text: ins.original, line });
+        const started = performance.now();
+        const { layer } = await builder.run(ins);
+        const durationMs = performance.now() - started;
+        timings.push({ stage: index, text: ins.original, line, durationMs, layer: !!layer });
+        const d = layer?.descriptor();
+        this.req.events?.instructionEnd?.({
+          stage: index,
+          text: ins.original,
+          line,
+          durationMs,
+          ...(layer && d ? { layer: { diffId: await layer.diffId(), digest: d.digest, size: d.size } } : {}),
+        });
+      }
+      this.stages.set(index, state);
+    }
+
+    const final = this.stages.get(this.plan.target) as StageState;
+    const created = this.created();
+    const config: ImageConfig = {
+      ...final.config,
+      created,
+      config: {
+        ...(final.config.config ?? {}),
+        ...(this.req.labels
+          ? { Labels: { ...(final.config.config?.Labels ?? {}), ...this.req.labels } }
+          : {}),
+      },
+    };
+    const image = await assembleImage(config, final.history, final.layers);
+    return {
+      image,
+      plan: this.plan,
+      built: [...this.plan.order],
+      timings,
+      warnings: this.plan.warnings,
+      baseImages: baseDigests,
+    };
+  }
+
+  private async initStage(stage: PlannedStage): Promise<StageState> {
+    const platform = stage.platform ? parsePlatform(stage.platform) : this.req.platform;
+    if (stage.base.kind === 'stage') {
+      const parent = this.stages.get(stage.base.index);
+      if (!parent)
+        throw new BuilderError(
+          'STAGE_NOT_BUILT',
+          `stage ${stage.base.index} was not built before ${stage.index}`,
+        );
+      return {
+        plan: stage,
+        cmdSet: false,
+        config: structuredClone({ ...parent.config, config: { ...parent.config.config, OnBuild: null } }),
+        layers: [...parent.layers],
+        history: [...parent.history],
+        rootfs: undefined,
+        parentRootfs: parent,
+      } as StageState;
+    }
+    const image =
+      stage.base.kind === 'scratch'
+        ? emptyImage({ platform })
+        : await this.image(stage.base.ref, stage.platform);
+    const config = await image.config();
+    const c = { ...(config.config ?? {}) };
+    if (stage.base.kind === 'scratch') c.Env = [`PATH=${DEFAULT_PATH}`];
+    c.OnBuild = null;
+    return {
+      plan: stage,
+      cmdSet: false,
+      config: { ...config, config: c },
+      layers: [...(await image.layers())],
+      history: [...(config.history ?? [])],
+      baseDigest: stage.base.kind === 'image' ? await image.digest() : undefined,
+    };
+  }
+
+  private image(ref: string, platform?: string): Promise<Image> {
+    const key = `${ref}|${platform ?? ''}`;
+    let p = this.images.get(key);
+    if (!p) {
+      p = this.req.images.resolve(ref, platform ? parsePlatform(platform) : this.req.platform);
+      this.images.set(key, p);
+    }
+    return p;
+  }
+
+  // ---- StageServices ----
+
+  async rootfs(state: StageState): Promise<string> {
+    if (state.rootfs) return state.rootfs;
+    const dir = join(this.req.workDir, 'rootfs', `${state.plan.index}-${this.rootCounter++}`);
+    await mkdir(dir, { recursive: true });
+    const parent = (state as StageState & { parentRootfs?: StageState }).parentRootfs;
+    if (parent) {
+      const from = await this.rootfs(parent);
+      await copyTree(from, dir);
+    } else {
+      for (const layer of state.layers) await this.extractTar(dir, await layer.uncompressed());
+    }
+    state.rootfs = dir;
+    return dir;
+  }
+
+  async exists(root: string, path: string): Promise<boolean> {
+    const r = await new RootResolver(root).resolve(path, { followFinal: true });
+    return (await lstat(r.abs).catch(() => undefined)) !== undefined;
+  }
+
+  async copySource(from: string | undefined): Promise<CopySource> {
+    if (from === undefined)
+      return {
+        root: this.req.context.root,
+        kind: 'context',
+        visible: (rel) => this.req.context.visible(rel),
+      };
+    const byName = this.plan.stages.find((s) => s.name === from.toLowerCase());
+    const index = byName ? byName.index : /^\d+$/.test(from) ? Number(from) : undefined;
+    if (index !== undefined) {
+      const state = this.stages.get(index);
+      if (!state)
+        throw new BuilderError('STAGE_NOT_BUILT', `stage ${from} is not built before it is copied from`);
+      return { root: await this.rootfs(state), kind: 'stage' };
+    }
+    let root = this.imageRoots.get(from);
+    if (!root) {
+      root = (async () => {
+        const image = await this.image(from);
+        const dir = await mkdtemp(join(this.req.workDir, 'image-'));
+        for (const layer of await image.layers()) await this.extractTar(dir, await layer.uncompressed());
+        return dir;
+      })();
+      this.imageRoots.set(from, root);
+    }
+    return { root: await root, kind: 'image' };
+  }
+
+  async runInSnapshot(state: StageState, root: string, spec: RunSpec) {
+    const snapshotter = this.parts.snapshotter;
+    {
+      const { runRoot } = await snapshotter.prepare(root);
+      const code = await this.req.executor.run({
+        root: runRoot,
+        argv: spec.argv,
+        env: spec.env,
+        cwd: spec.cwd,
+        user: { uid: spec.user.uid, gid: spec.user.gid, groups: spec.user.groups },
+        network: spec.network,
+        stdout: (chunk: Buffer) => this.req.events?.output?.(chunk, 'stdout'),
+        stderr: (chunk: Buffer) => this.req.events?.output?.(chunk, 'stderr'),
+      });
+      if (code !== 0) {
+        throw new BuilderError(
+          'RUN_FAILED',
+          `process "${spec.argv.join(' ')}" did not complete successfully: exit code ${code}`,
+        );
+      }
+      const tarPath = join(this.req.workDir, 'layers', `run-${state.plan.index}-${this.rootCounter++}.tar`);
+      const stats = await snapshotter.snapshot(createWriteStream(tarPath), { mtimeEpoch: this.epoch });
+      if (stats.entries === 0) return undefined;
+      return this.layerFromTar(tarPath);
+    }
+  }
+
+  async pathsLayer(root: string, paths: string[]) {
+    if (paths.length === 0) return undefined;
+    const items = paths.map((p) => {
+      const rel = p.replace(/^\/+/, '');
+      return { kind: 'entry' as const, rel, abs: join(root, rel) };
+    });
+    const tarPath = join(this.req.workDir, 'layers', `copy-${this.rootCounter++}.tar`);
+    await writeLayer(
+      withAncestors(items, (rel) => join(root, rel)),
+      createWriteStream(tarPath),
+      { mtimeEpoch: this.epoch },
+    );
+    return this.layerFromTar(tarPath);
+  }
+
+  private async layerFromTar(tarPath: string) {
+    const { createReadStream } = await import('node:fs');
+    return layerFromStream(createReadStream(tarPath), {
+      compression: this.req.compression ?? 'gzip',
+      dir: join(this.req.workDir, 'layers'),
+    });
+  }
+
+  async extractTar(dir: string, tar: Readable): Promise<void> {
+    await extractLayer(dir, tar);
+  }
+
+  location(ins: PlannedInstruction): string {
+    return `${this.req.dockerfile.path}:${ins.range.start.line}:${ins.range.start.column}`;
+  }
+
+  created(): string {
+    return new Date(
+      this.epoch !== undefined ? this.epoch * 1000 : (this.req.now?.() ?? new Date()).getTime(),
+    ).toISOString();
+  }
+}
+
+/** `cp -a` keeps hardlinks, xattrs, devices and ownership; reflinks where the file system has them. */
+function copyTree(from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('cp', ['-a', '--reflink=auto', `${from}/.`, to], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new BuilderError('ROOTFS_COPY_FAILED', `copying stage root file system: ${err.trim()}`)),
+    );
+  });
+}

@@ -1,0 +1,87 @@
+import type { Readable, Writable } from 'node:stream';
+import type { BuildPlan, LintWarning, PlannedInstruction } from '@kaniko-ts/dockerfile';
+import type { Compression, Image, Layer, Platform } from '@kaniko-ts/oci';
+import type { Executor } from '../executor/executor.js';
+
+/** Where base images and `COPY --from=<image>` images come from. */
+export interface ImageResolver {
+  /** Resolves a reference (after expansion) to an image for the platform. */
+  resolve(ref: string, platform: Platform): Promise<Image>;
+}
+
+/** Build context as seen by COPY/ADD: a directory on disk plus the .dockerignore filter. */
+export interface BuildContext {
+  root: string;
+  /** False for paths .dockerignore hides (root-relative, no leading slash). */
+  visible(rel: string): boolean;
+}
+
+/** Progress events for adapters (terminal progress, CI logs, job summaries). */
+export interface BuildEvents {
+  stage?(e: { index: number; name?: string; base: string }): void;
+  instructionStart?(e: { stage: number; text: string; line: number }): void;
+  instructionEnd?(e: {
+    stage: number;
+    text: string;
+    line: number;
+    durationMs: number;
+    layer?: { diffId: string; digest: string; size: number };
+    cached?: boolean;
+  }): void;
+  /** RUN output, line-buffered by the caller if needed. */
+  output?(chunk: Buffer, stream: 'stdout' | 'stderr'): void;
+  warning?(w: LintWarning): void;
+  info?(message: string): void;
+}
+
+/** Secrets for `RUN --mount=type=secret`: a file or an environment value, by id. */
+export type SecretSource = { file: string } | { value: string };
+
+export interface BuildRequest {
+  /** Dockerfile text and the name used in error locations. */
+  dockerfile: { text: string; path: string };
+  context: BuildContext;
+  buildArgs?: Record<string, string>;
+  target?: string;
+  /** `--label`: added to the final image config. */
+  labels?: Record<string, string>;
+  /** Target platform (`--custom-platform`); default linux/amd64 on amd64 hosts. */
+  platform: Platform;
+  images: ImageResolver;
+  executor: Executor;
+  /** Scratch directory owned by this build (root file systems, layer files). */
+  workDir: string;
+  compression?: Compression;
+  /** `--reproducible`: timestamps normalised to the epoch (or SOURCE_DATE_EPOCH passed here). */
+  reproducible?: boolean | { epoch: number };
+  secrets?: Record<string, SecretSource>;
+  events?: BuildEvents;
+  /** Clock, for `created` timestamps. */
+  now?: () => Date;
+  /** Downloads for ADD <url>. */
+  fetch?: typeof fetch;
+}
+
+export interface InstructionTiming {
+  stage: number;
+  text: string;
+  line: number;
+  durationMs: number;
+  layer: boolean;
+}
+
+export interface BuildResult {
+  image: Image;
+  plan: BuildPlan;
+  /** Stage indexes that were built, in order. */
+  built: number[];
+  timings: InstructionTiming[];
+  warnings: LintWarning[];
+  /** Base image digests by reference (for provenance). */
+  baseImages: Record<string, string>;
+}
+
+/** An instruction's text for logs and history. */
+export const instructionText = (i: PlannedInstruction): string => i.original;
+
+export type { Layer, Readable, Writable };
