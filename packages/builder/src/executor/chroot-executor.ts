@@ -55,7 +55,7 @@ function envList(env: RunOptions['env']): string[] {
   const list = Array.isArray(env) ? env : Object.entries(env).map(([k, v]) => `${k}=${v}`);
   for (const kv of list) {
     const eq = kv.indexOf('=');
-    if (eq <= 0)
+    if (eq <= 0 || kv.startsWith('-'))
       throw new BuilderError('EXECUTOR_FAILED', `running a command: bad environment entry "${kv}"`);
   }
   return list;
@@ -102,6 +102,8 @@ export class ChrootExecutor implements Executor {
 
   private async script(run: RunOptions, points: MountPoints, env: string[]): Promise<string> {
     const lines = ['set -e', 'exec 4>&2 2>&3'];
+    // like Docker's `--network=none`: a namespace with only loopback, brought up when `ip` exists
+    if (run.network === 'none') lines.push('ip link set lo up 2>/dev/null || true');
     const proc = await points.ensure('/proc', 'dir');
     lines.push(`mount -t proc -o nosuid,nodev,noexec proc ${q(proc)}`);
     const dev = await points.ensure('/dev', 'dir');

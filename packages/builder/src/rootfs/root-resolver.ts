@@ -1,4 +1,4 @@
-import { lstat, mkdir, readlink } from 'node:fs/promises';
+import { lstatSync, mkdirSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { BuilderError } from '../builder-error.js';
 
@@ -95,13 +95,17 @@ export class RootResolver {
         cur.push(c);
         continue;
       }
-      const st = await lstat(this.abs(cand)).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return null;
-        throw e;
-      });
+      let st: ReturnType<typeof lstatSync> | null;
+      try {
+        st = lstatSync(this.abs(cand));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR')
+          throw e;
+        st = null;
+      }
       if (st === null) {
         if (!last && opts.createParents) {
-          await mkdir(this.abs(cand), { mode: opts.createParents.mode });
+          mkdirSync(this.abs(cand), { mode: opts.createParents.mode });
           this.knownDirs.add(cand);
         } else if (!last) {
           missingParent = true;
@@ -119,7 +123,7 @@ export class RootResolver {
             entry: path,
           });
         }
-        const target = await readlink(this.abs(cand));
+        const target = readlinkSync(this.abs(cand));
         if (target.startsWith('/')) cur = [];
         parts = splitPath(target).concat(parts);
         continue;
