@@ -259,7 +259,12 @@ class LayerApplier {
     // chmod after chown: chown clears setuid/setgid bits
     if (h.type !== 'symlink') chmodSync(abs, h.mode);
     // xattrs after chown: chown clears security.capability
-    if ((this.opts.xattrs ?? true) && h.xattrs.size > 0) await writeXattrs(abs, h.xattrs);
+    if ((this.opts.xattrs ?? true) && h.xattrs.size > 0) {
+      // most namespaces refuse xattrs on symlinks (EPERM); a layer carrying one should not fail
+      await writeXattrs(abs, h.xattrs).catch((e: unknown) => {
+        if (h.type !== 'symlink') throw e;
+      });
+    }
     if (h.type === 'directory') {
       this.dirTimes.push({ abs, depth: rel.split('/').length, mtime: h.mtime });
     } else {

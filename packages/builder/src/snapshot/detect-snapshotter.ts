@@ -51,7 +51,7 @@ export async function detectSnapshotter(opts: DetectSnapshotterOptions): Promise
       return fallback('overlay probe mounted but did not copy up as expected');
     }
     return {
-      snapshotter: new OverlaySnapshotter({ stateDir: `${opts.stateDir}/overlay`, ignore: opts.ignore }),
+      snapshotter: new OverlaySnapshotter({ stateDir: opts.stateDir, ignore: opts.ignore }),
       reason: 'overlay snapshots: overlayfs mounts work here',
     };
   } catch (error) {

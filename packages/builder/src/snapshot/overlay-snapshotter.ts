@@ -1,4 +1,16 @@
-import { chmod, lchown, lstat, lutimes, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import {
+  chmod,
+  lchown,
+  lstat,
+  lutimes,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rename,
+  rm,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { removeAttribute } from '@napi-rs/xattr';
 import { BuilderError } from '../builder-error.js';
@@ -11,7 +23,9 @@ import type { Snapshotter } from './snapshotter.js';
 export interface OverlayOptions {
   /**
    * Scratch directory for the overlay's upper, work and merged directories. It must be on the
-   * same file system as the root (the upper directory is merged into the root by rename).
+   * same file system as the root (the upper directory is merged into the root by rename). Each
+   * instance works in its own temporary subdirectory, removed by dispose(), so snapshotters of
+   * concurrent stages can share one stateDir.
    */
   stateDir: string;
   /** Paths never snapshotted and never merged back (default: DEFAULT_IGNORED_PATHS). */
@@ -87,14 +101,18 @@ export class OverlaySnapshotter implements Snapshotter {
     this.ignore = opts.ignore ?? ignoreMatcher();
   }
 
+  /** This instance's own directory under stateDir (several snapshotters may share a stateDir). */
+  private own: string | undefined;
+
   private dir(name: 'upper' | 'work' | 'merged'): string {
-    return `${this.opts.stateDir}/${name}`;
+    return `${this.own}/${name}`;
   }
 
   async prepare(root: string): Promise<{ runRoot: string }> {
     if (this.mounted)
       throw new BuilderError('SNAPSHOT_FAILED', 'preparing overlay: a change is already in progress');
     await mkdir(this.opts.stateDir, { recursive: true });
+    this.own ??= await mkdtemp(`${this.opts.stateDir.replace(/\/+$/, '')}/overlay-`);
     const [rootDev, stateDev] = await Promise.all([stat(root), stat(this.opts.stateDir)]);
     if (rootDev.dev !== stateDev.dev) {
       throw new BuilderError(
@@ -190,7 +208,8 @@ export class OverlaySnapshotter implements Snapshotter {
       await unmount(this.dir('merged'));
       this.mounted = false;
     }
-    await rm(this.opts.stateDir, { recursive: true, force: true });
+    if (this.own !== undefined) await rm(this.own, { recursive: true, force: true });
+    this.own = undefined;
   }
 }
 

@@ -74,7 +74,7 @@ beforeEach(async () => {
   );
 });
 afterEach(async () => {
-  sh(base, `umount ${base}/state/merged 2>/dev/null || true`);
+  sh(base, `for m in ${base}/state/*/merged; do umount $m 2>/dev/null || true; done`);
   await rm(base, { recursive: true, force: true });
 });
 
