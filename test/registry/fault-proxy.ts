@@ -13,6 +13,8 @@ export type Fault =
   | { kind: 'corrupt-response' }
   /** Flips one byte in the middle of the request body before forwarding it. */
   | { kind: 'corrupt-request' }
+  /** Waits this long before answering (to trip the client's headers timeout), then forwards. */
+  | { kind: 'stall'; ms: number }
   /** Forwards, then adds these headers to the response (e.g. `OCI-Subject`). */
   | { kind: 'add-headers'; headers: Record<string, string> };
 
@@ -37,6 +39,8 @@ export interface BearerOptions {
   /** Credentials the token endpoint requires (Basic); absent = anonymous tokens. */
   readonly username?: string;
   readonly password?: string;
+  /** Repositories whose tokens never carry `push` (a read-only robot account). */
+  readonly readOnly?: readonly string[];
 }
 
 /**
@@ -119,6 +123,7 @@ export class FaultProxy {
       res.end(fault.body ?? '');
       return;
     }
+    if (fault?.kind === 'stall') await new Promise((resolve) => setTimeout(resolve, fault.ms));
     let body: Buffer = Buffer.concat(await req.toArray());
     if (fault?.kind === 'corrupt-request' && body.length > 0) body = flip(body);
     const headers = { ...req.headers };
@@ -181,7 +186,10 @@ export class FaultProxy {
     const granted = new Set<string>();
     for (const scope of scopes) {
       const [type, name, actions] = scope.split(':');
-      for (const action of (actions ?? '').split(',')) granted.add(`${type}:${name}:${action}`);
+      for (const action of (actions ?? '').split(',')) {
+        if (action === 'push' && this.#bearer?.readOnly?.includes(name ?? '')) continue;
+        granted.add(`${type}:${name}:${action}`);
+      }
       if ((actions ?? '').includes('push')) granted.add(`${type}:${name}:pull`);
     }
     this.#tokens.set(token, granted);

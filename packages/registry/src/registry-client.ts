@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Descriptor, Digest, Image, ImageIndex, Platform } from '@kaniko-ts/oci';
 import { repositoryScope } from './auth/authenticator.js';
 import { anonymousKeychain, type Keychain } from './auth/keychain.js';
@@ -132,7 +133,7 @@ export class RegistryClient {
   }
 
   /** A blob's bytes as a stream (resumes after connection drops; not verified, pipe through `verifyingStream`). */
-  openBlob(ref: Reference | string, descriptor: Descriptor): NodeJS.ReadableStream {
+  openBlob(ref: Reference | string, descriptor: Descriptor): Readable {
     return openBlob(this.#ctx, this.#ref(ref), descriptor);
   }
 
