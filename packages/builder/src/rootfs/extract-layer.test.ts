@@ -330,3 +330,50 @@ describe('extractLayer round trip', () => {
     expect(await getAttribute(join(root, 'dir/cap'), 'security.capability')).toEqual(capSrc);
   });
 });
+
+describe('extractLayer formats and options', () => {
+  it('reads GNU long names and base-256 ids, and PAX long names, from GNU tar', async () => {
+    const src = join(base, 'src');
+    const long = `${'d'.repeat(60)}/${'e'.repeat(60)}/${'f'.repeat(90)}`;
+    await mkdir(join(src, long), { recursive: true });
+    await writeFile(join(src, long, 'leaf'), 'deep');
+    await symlink(join('/', long, 'leaf'), join(src, 'longlink'));
+    execFileSync('chown', ['3000000:4000000', join(src, long, 'leaf')]);
+    for (const format of ['gnu', 'posix']) {
+      const tarPath = join(base, `${format}.tar`);
+      execFileSync('tar', [`--format=${format}`, '--numeric-owner', '-C', src, '-cf', tarPath, '.']);
+      const out = join(base, `out-${format}`);
+      await mkdir(out);
+      await extractLayer(out, createReadStream(tarPath));
+      const st = await lstat(join(out, long, 'leaf'));
+      expect({ format, uid: st.uid, gid: st.gid }).toEqual({ format, uid: 3_000_000, gid: 4_000_000 });
+      expect(await readFile(join(out, long, 'leaf'), 'utf8')).toBe('deep');
+      expect(await readlink(join(out, 'longlink'))).toBe(join('/', long, 'leaf'));
+      await rm(out, { recursive: true });
+    }
+  });
+
+  it('leaves ignored paths alone, and treats .wh. names as files when whiteouts are off', async () => {
+    await mkdir(join(root, 'proc'));
+    await writeFile(join(root, 'proc', 'keep'), 'host-ish');
+    await extractLayer(
+      root,
+      Readable.from([
+        tarOf([
+          { name: 'proc/injected', body: 'x' },
+          { name: '.wh.proc' },
+          { name: 'proc/.wh.keep' },
+          { name: 'ok', body: 'ok' },
+        ]),
+      ]),
+      { ignore: (rel) => rel === 'proc' || rel.startsWith('proc/') },
+    );
+    expect((await readdir(join(root, 'proc'))).sort()).toEqual(['keep']);
+    expect(await readFile(join(root, 'ok'), 'utf8')).toBe('ok');
+    await extractLayer(root, Readable.from([tarOf([{ name: '.wh.ok', body: 'plain' }])]), {
+      whiteouts: false,
+    });
+    expect(await readFile(join(root, '.wh.ok'), 'utf8')).toBe('plain');
+    expect(await readFile(join(root, 'ok'), 'utf8')).toBe('ok');
+  });
+});
