@@ -1,4 +1,8 @@
+import { copyFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { deflateSync } from 'node:zlib';
 import {
   catalogDirectory,
   type InventoryWithWarnings,
@@ -7,6 +11,7 @@ import {
   toSpdx,
 } from '@kaniko-ts/sbom';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runChecked } from './harness/index.js';
 import { accuracy } from './sbom/compare.js';
 import {
   ensureSbomTools,
@@ -161,5 +166,59 @@ describe('language and rpm ecosystems against their own tools', () => {
       expect(parsePurl(p.purl).qualifiers?.distro).toBe('fedora-40');
     }
     await documentsValid(inv);
+  });
+
+  it('rpm: uncheckpointed write-ahead log is applied (a package erased in the WAL is gone, as rpm -qa says)', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'kaniko-ts-sbom-wal-'));
+    try {
+      await cp(join(await rpmRoot(), 'root'), join(work, 'root'), { recursive: true });
+      const root = join(work, 'root');
+      const db = new DatabaseSync(join(root, 'var/lib/rpm/rpmdb.sqlite'));
+      try {
+        db.exec('PRAGMA foreign_keys=OFF; PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;');
+        db.exec('DELETE FROM Packages WHERE hnum = (SELECT min(hnum) FROM Packages)');
+        const truth = await rpmQa(root);
+        expect(truth.length).toBe(1);
+        const inv = await catalogDirectory(root, { name: 'rpm-wal' });
+        expect(inv.packages.map((p) => p.name)).toEqual(truth.map((t) => t.name));
+      } finally {
+        db.close();
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  it('rust: crates in a cargo-auditable .dep-v0 section added with objcopy', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'kaniko-ts-sbom-rust-'));
+    try {
+      const audit = {
+        packages: [
+          { name: 'hello-rs', version: '0.3.0', source: 'local', root: true, dependencies: [1, 2] },
+          { name: 'serde', version: '1.0.210', source: 'crates.io', dependencies: [] },
+          { name: 'itoa', version: '1.0.11', source: 'crates.io', kind: 'runtime', dependencies: [] },
+        ],
+      };
+      await writeFile(join(work, 'dep.z'), deflateSync(JSON.stringify(audit)));
+      await mkdir(join(work, 'root/usr/bin'), { recursive: true });
+      await copyFile('/usr/bin/true', join(work, 'true'));
+      await runChecked('objcopy', [
+        '--add-section',
+        `.dep-v0=${join(work, 'dep.z')}`,
+        join(work, 'true'),
+        join(work, 'root/usr/bin/hello-rs'),
+      ]);
+      await runChecked('chmod', ['755', join(work, 'root/usr/bin/hello-rs')]);
+      const inv = await catalogDirectory(join(work, 'root'), { name: 'rust' });
+      expect(
+        accuracy(
+          inv.packages.map((p) => p.purl),
+          audit.packages.map((p) => ({ type: 'cargo', name: p.name, version: p.version })),
+        ),
+      ).toMatchObject({ recall: 1, precision: 1 });
+      await documentsValid(inv);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });

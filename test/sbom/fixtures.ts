@@ -32,6 +32,7 @@ export const SBOM_TOOLS: readonly ToolSpec[] = [
   tool('go', 'golang-go'),
   tool('python3', 'python3'),
   tool('dpkg-deb', 'dpkg'),
+  tool('objcopy', 'binutils'),
 ];
 
 export async function ensureSbomTools(): Promise<void> {
@@ -111,6 +112,7 @@ export async function dpkgQuery(root: string): Promise<{ name: string; version: 
     '-W',
     `--admindir=${join(root, 'var/lib/dpkg')}`,
     '-f',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
     '${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Status}\\n',
   ]);
   return out.stdout

@@ -53,3 +53,19 @@ export function gzipFileLayer(path: string, diffId: string): LayerTar {
 export async function hostFiles(root: string, paths: readonly string[]): Promise<TarFile[]> {
   return Promise.all(paths.map(async (p) => ({ path: p, data: await readFile(`${root}${p}`) })));
 }
+
+/** Regular files and directories under `dir/<subdirs>` as tar entries below `prefix` (symlinks skipped). */
+export async function hostTree(dir: string, prefix: string, subdirs: readonly string[]): Promise<TarFile[]> {
+  const { readdir } = await import('node:fs/promises');
+  const out: TarFile[] = [];
+  const walk = async (rel: string) => {
+    out.push({ path: `${prefix}/${rel}`, type: 'directory' });
+    for (const e of await readdir(`${dir}/${rel}`, { withFileTypes: true })) {
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(r);
+      else if (e.isFile()) out.push({ path: `${prefix}/${r}`, data: await readFile(`${dir}/${r}`) });
+    }
+  };
+  for (const s of subdirs) await walk(s);
+  return out;
+}
