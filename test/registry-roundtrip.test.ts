@@ -112,6 +112,32 @@ describe.each(variants)('%s registry', (variant) => {
     await client.close();
   });
 
+  it('pulls Docker schema 2 images (skopeo --format v2s2) and pushes them back unchanged', async () => {
+    const ref = `${reg().host}/roundtrip/docker-v2s2:latest`;
+    await runChecked('skopeo', [
+      'copy',
+      '--quiet',
+      '--format',
+      'v2s2',
+      ...containersToolFlags(reg(), 'dest'),
+      `oci:${bases.busybox.dir}:latest`,
+      `docker://${ref}`,
+    ]);
+    const client = clientFor(reg());
+    const image = await client.pullImage(ref);
+    expect(image.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    expect((await image.layers())[0]?.mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip');
+    expect(sha256(await skopeoRaw(reg(), ref))).toBe(await image.digest());
+    const copy = `${reg().host}/roundtrip/docker-v2s2-copy:1`;
+    expect(await client.pushImage(copy, image)).toBe(await image.digest());
+    const inspected = JSON.parse(
+      (await runChecked('skopeo', ['inspect', ...containersToolFlags(reg(), 'any'), `docker://${copy}`]))
+        .stdout,
+    );
+    expect(inspected.Digest).toBe(await image.digest());
+    await client.close();
+  });
+
   it('pushes a multi-platform index and pulls the requested platform', async () => {
     const client = clientFor(reg());
     const amd = assembleImage([randomLayer(10_000)], { os: 'linux', architecture: 'amd64' });
