@@ -128,6 +128,62 @@ describe('keyless signing against mock Fulcio/Rekor/TSA over HTTP', () => {
   });
 });
 
+describe('Rekor v2 and certificate extensions', () => {
+  it('signs DSSE with a Rekor v2 entry plus a TSA timestamp and verifies it', async () => {
+    const signer = keylessSigner({
+      identityProvider: identityProvider({ token: mock.token() }),
+      fulcioURL: mock.fulcioURL,
+    });
+    const witnesses = createWitnesses({ rekorURL: mock.rekorURL, rekorVersion: 2, tsaURL: mock.tsaURL });
+    const bundle = await signDsse(statementBytes(), IN_TOTO_PAYLOAD_TYPE, signer, witnesses);
+    const policy = {
+      certificate: { identities: [{ subject: String(mock.claims.sub), issuer: mock.issuer }] },
+    };
+    const r = verifyBundle({
+      bundle: bundleToJSON(bundle),
+      trustedRoot: parseTrustedRoot(mock.trustedRoot),
+      digest: DIGEST,
+      policy,
+    });
+    expect(r.tlogEntries[0]?.kind).toBe('dsse/0.0.2');
+    expect(r.rfc3161Timestamps).toHaveLength(1);
+  });
+
+  it('checks GitHub workflow repository/ref/trigger and GitLab-style project/ref extensions', async () => {
+    const signer = keylessSigner({
+      identityProvider: identityProvider({ token: mock.token() }),
+      fulcioURL: mock.fulcioURL,
+    });
+    const bundle = bundleToJSON(
+      await signMessage(Buffer.from('m'), signer, createWitnesses({ rekorURL: mock.rekorURL })),
+    );
+    const trustedRoot = parseTrustedRoot(mock.trustedRoot);
+    const identities = [{ subject: String(mock.claims.sub), issuer: mock.issuer }];
+    const run = (extra: object) =>
+      verifyBundle({
+        bundle,
+        trustedRoot,
+        artifact: Buffer.from('m'),
+        policy: { certificate: { identities, ...extra } },
+      });
+    expect(
+      run({ github: { repository: 'acme/app', ref: 'main', trigger: 'push' } }).signer?.extensions,
+    ).toMatchObject({
+      githubWorkflowRepository: 'acme/app',
+      sourceRepositoryURI: 'https://github.com/acme/app',
+      sourceRepositoryRef: 'refs/heads/main',
+    });
+    expect(run({ gitlab: { project: 'acme/app', ref: 'refs/heads/main' } }).signer).toBeDefined();
+    expect(() => run({ github: { repository: 'acme/other' } })).toThrow(
+      /github workflow repository is "acme\/app"/,
+    );
+    expect(() => run({ github: { ref: 'refs/heads/dev' } })).toThrow(/github workflow ref/);
+    expect(() => run({ github: { trigger: 'pull_request' } })).toThrow(/trigger/);
+    expect(() => run({ gitlab: { project: 'acme' } })).toThrow(/gitlab project/);
+    expect(() => run({ extensions: { runnerEnvironment: 'self-hosted' } })).toThrow(/runnerEnvironment/);
+  });
+});
+
 describe('certificate validity', () => {
   it('rejects a certificate that expired before its log entry was integrated', async () => {
     const now = new Date(Math.floor(Date.now() / 1000) * 1000 + 1123);

@@ -10,10 +10,11 @@ import {
   initializeTSA,
   tsaHandler,
 } from '@sigstore/mock';
+import { TransparencyLogEntry } from '@sigstore/protobuf-specs';
 import { GITHUB_ISSUER, githubClaims, makeToken, type TokenClaims } from './oidc-endpoint.js';
 
 /**
- * Fulcio, Rekor (v1), a timestamp authority and a GitHub-style OIDC token endpoint from
+ * Fulcio, Rekor (v1, and v2 for dsse), a timestamp authority and a GitHub-style OIDC token endpoint from
  * `@sigstore/mock`, served over HTTP on 127.0.0.1, with the matching `trusted_root.json`.
  *
  * Two fixes over the stock handlers (see research §3.7): Rekor canonicalizes `dsse` entries as real
@@ -104,9 +105,49 @@ export async function startMockSigstore(options: MockSigstoreOptions = {}): Prom
     return { statusCode: 201, response: JSON.stringify(logged), contentType: 'application/json' };
   };
 
+  // Rekor v2 (dsse only): log the canonical Entry real Rekor v2 stores, not the request, and label the
+  // one-entry-tree proof the mock computes with index 0.
+  const rekorV2: HandlerFn = async (body) => {
+    const req = JSON.parse(body) as {
+      dsseRequestV002?: {
+        envelope: { payload: string; signatures: { sig: string }[] };
+        verifiers: unknown[];
+      };
+    };
+    const dsse = req.dsseRequestV002;
+    if (!dsse) return { statusCode: 400, response: 'mock rekor v2: only dsse entries' };
+    const entry = {
+      apiVersion: '0.0.2',
+      kind: 'dsse',
+      spec: {
+        dsseV002: {
+          payloadHash: {
+            algorithm: 'SHA2_256',
+            digest: createHash('sha256')
+              .update(Buffer.from(dsse.envelope.payload, 'base64'))
+              .digest('base64'),
+          },
+          signatures: dsse.envelope.signatures.map((sig, i) => ({
+            content: sig.sig,
+            verifier: dsse.verifiers[i],
+          })),
+        },
+      },
+    };
+    const logged = await (tlog as NonNullable<typeof tlog>).logV2(entry as never);
+    const json = TransparencyLogEntry.toJSON(logged) as {
+      logIndex?: string;
+      inclusionProof?: { logIndex?: string };
+    };
+    json.logIndex = '0';
+    if (json.inclusionProof) json.inclusionProof.logIndex = '0';
+    return { statusCode: 201, response: JSON.stringify(json), contentType: 'application/json' };
+  };
+
   const routes: Record<string, { service: Service; fn: HandlerFn }> = {
     [`POST ${fulcio.path}`]: { service: 'fulcio', fn: fulcio.fn },
     'POST /api/v1/log/entries': { service: 'rekor', fn: rekor },
+    'POST /api/v2/log/entries': { service: 'rekor', fn: rekorV2 },
     [`POST ${tsaH.path}`]: { service: 'tsa', fn: tsaH.fn },
   };
 
