@@ -4,7 +4,7 @@ import type { Instruction } from '../instructions/types.js';
 import { parseCheckDirective } from '../parser/directives.js';
 import type { DockerfileAst } from '../parser/node.js';
 import { parseDockerfile } from '../parser/parse.js';
-import { createBuildPlan } from '../plan/create-build-plan.js';
+import { planWithFindings } from '../plan/create-build-plan.js';
 import type { BuildPlan, PlanOptions } from '../plan/types.js';
 import { syntaxChecks } from './checks.js';
 import { supplyChainChecks } from './supply-chain.js';
@@ -61,7 +61,7 @@ export function lintDockerfile(
   const typed = ast.instructions.map((n) => parseInstruction(n, options));
   let plan: BuildPlan | undefined;
   try {
-    plan = createBuildPlan(source, { ...options, lint: false });
+    plan = planWithFindings(source, options).plan;
   } catch (e) {
     if (!(e instanceof DockerfileError)) throw e;
   }

@@ -1,7 +1,9 @@
 import { DockerfileError } from '../dockerfile-error.js';
 import { parseInstruction } from '../instructions/parse-instruction.js';
+import type { Instruction } from '../instructions/types.js';
 import { lintDockerfileAst } from '../lint/lint.js';
 import { warning } from '../lint/rules.js';
+import type { DockerfileAst } from '../parser/node.js';
 import { parseDockerfile } from '../parser/parse.js';
 import { runLexer } from '../shell/expand.js';
 import { dispatch, type PlanContext, resolvePath, type StageState } from './dispatch.js';
@@ -16,6 +18,24 @@ import type { BuildPlan, MetaArg, PlannedStage, PlanOptions, StageBase, StageDep
  * args, target and platforms. Pure; throws DockerfileError with a location.
  */
 export function createBuildPlan(source: string | Uint8Array, options: PlanOptions = {}): BuildPlan {
+  const { plan, ast, typed } = planWithFindings(source, options);
+  const file = options.file ?? 'Dockerfile';
+  if (options.lint === false) {
+    plan.warnings = plan.warnings.filter(
+      (w) => w.rule === 'UnusedBuildArg' || w.rule === 'NoEmptyContinuation',
+    );
+  } else plan.warnings = lintDockerfileAst(ast, typed, plan, { file, ...options.lint });
+  return plan;
+}
+
+/**
+ * The plan with the raw findings of planning in `warnings` (before the lint pass adds its checks and
+ * applies skips), plus the syntax tree and typed instructions; used by lintDockerfile.
+ */
+export function planWithFindings(
+  source: string | Uint8Array,
+  options: PlanOptions = {},
+): { plan: BuildPlan; ast: DockerfileAst; typed: Instruction[] } {
   const file = options.file ?? 'Dockerfile';
   const buildArgs = options.buildArgs ?? {};
   const ast = parseDockerfile(source, { file });
@@ -145,10 +165,7 @@ export function createBuildPlan(source: string | Uint8Array, options: PlanOption
     warnings,
     platformArgs: Object.fromEntries(pArgs.map(([k]) => [k, globalArgs.get(k) ?? ''])),
   };
-  if (options.lint === false)
-    plan.warnings = warnings.filter((w) => w.rule === 'UnusedBuildArg' || w.rule === 'NoEmptyContinuation');
-  else plan.warnings = lintDockerfileAst(ast, typed, plan, { file, ...options.lint });
-  return plan;
+  return { plan, ast, typed };
 }
 
 function planStage(

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: shell words with ${…} are the test data
 import { describe, expect, it } from 'vitest';
 import { DockerfileError } from '../dockerfile-error.js';
 import { expandWord, expandWords, expandWordWithMatches } from './expand.js';
