@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuilderError } from '../builder-error.js';
 import { readTar } from '../rootfs/tar-reader.js';
@@ -233,6 +234,52 @@ describe('detectExecutor', () => {
     expect(error).toBeInstanceOf(BuilderError);
     expect((error as BuilderError).code).toBe('TOOL_MISSING');
     expect((error as BuilderError).message).toMatch(/unshare.*util-linux/);
+  });
+
+  it('runs unprivileged in a user namespace (builder as uid 65534, RUN as mapped root)', async () => {
+    const uroot = join(base, 'uroot');
+    await busyboxRoot(uroot);
+    await chmod(base, 0o755);
+    execFileSync('chown', ['-R', '65534:65534', uroot]);
+    const hooks = fileURLToPath(new URL('../../../../test/bench/lib/ts-hooks.mjs', import.meta.url));
+    const script = join(base, 'userns-run.mjs');
+    const src = fileURLToPath(new URL('./detect-executor.ts', import.meta.url));
+    await writeFile(
+      script,
+      [
+        `import { detectExecutor } from ${JSON.stringify(src)};`,
+        'const { executor, reason } = await detectExecutor();',
+        'const code = await executor.run({',
+        `  root: ${JSON.stringify(uroot)}, argv: ['/bin/sh', '-c', 'id -u; cat /proc/self/uid_map; echo hi > /tmp/made'],`,
+        "  env: { PATH: '/bin' }, cwd: '/', user: { uid: 0, gid: 0 },",
+        '  stdout: (c) => process.stdout.write(c), stderr: (c) => process.stderr.write(c),',
+        '});',
+        'console.log(reason); console.log(`code=${code}`);',
+      ].join('\n'),
+    );
+    const out = execFileSync(
+      'setpriv',
+      [
+        '--reuid',
+        '65534',
+        '--regid',
+        '65534',
+        '--clear-groups',
+        '--',
+        process.execPath,
+        '--import',
+        hooks,
+        script,
+      ],
+      { encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
+    );
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toBe('0');
+    expect(lines[1]?.trim().split(/\s+/)).toEqual(['0', '65534', '1']);
+    expect(out).toMatch(/unprivileged user namespace/);
+    expect(lines.at(-1)).toBe('code=0');
+    const made = await stat(join(uroot, 'tmp/made'));
+    expect([made.uid, made.gid]).toEqual([65534, 65534]);
   });
 
   it('refuses a non-root RUN user in a user namespace with a clear error', async () => {

@@ -162,7 +162,9 @@ export class ChrootExecutor implements Executor {
     }
     const chroot = ['unshare', `--root=${run.root}`, `--wd=${run.cwd}`];
     if (run.user.uid !== 0) chroot.push('--setuid', String(run.user.uid));
-    const final = ['env', '-i', ...env, ...setpriv, '--', ...chroot, '--', ...run.argv];
+    // in a user namespace mapped to one uid, setgroups is denied and there is only root to be
+    const userSwitch = (this.opts.mode ?? 'root') === 'root' ? [...setpriv, '--'] : [];
+    const final = ['env', '-i', ...env, ...userSwitch, ...chroot, '--', ...run.argv];
     lines.push('exec 2>&4 4>&-', 'echo ok >&3', 'exec 3>&-', `exec ${final.map(q).join(' ')}`);
     return lines.join('\n');
   }
