@@ -11,7 +11,14 @@ import { type DirectoryViewOptions, directoryView } from './directory-view.js';
 import { DISTRO_FILES, detectDistro } from './distro.js';
 import type { FileSystemView } from './file-system-view.js';
 import type { CatalogedPackage, Inventory, InventorySource, License } from './inventory.js';
-import { type LayeredViewOptions, type LayerTar, layeredView, type RetainMode } from './layered-view.js';
+import {
+  type LayerCollector,
+  type LayeredViewOptions,
+  type LayerTar,
+  layerCollector,
+  layeredView,
+  type RetainMode,
+} from './layered-view.js';
 import { addLicense } from './license.js';
 import { SbomError } from './sbom-error.js';
 
@@ -225,4 +232,26 @@ export async function catalogLayers(
     ...(options.maxRetainedSize ? { maxRetainedSize: options.maxRetainedSize } : {}),
   });
   return catalogView(view, { kind: 'image', ...options.source }, { catalogers });
+}
+
+/**
+ * Catalogues while building: feed each layer tar as it is produced (`addLayer`, e.g. a tee of the
+ * stream being compressed, with a lazy diffID), then `inventory()` once. No second pass over layers.
+ */
+export function buildCataloger(options: CatalogOptions & { readonly maxRetainedSize?: number } = {}): Pick<
+  LayerCollector,
+  'addLayer'
+> & {
+  inventory(source: Omit<InventorySource, 'kind'>): Promise<InventoryWithWarnings>;
+} {
+  const catalogers = options.catalogers ?? DEFAULT_CATALOGERS;
+  const collector = layerCollector({
+    retain: retainPolicy(catalogers),
+    sections: ELF_SECTIONS,
+    ...(options.maxRetainedSize ? { maxRetainedSize: options.maxRetainedSize } : {}),
+  });
+  return {
+    addLayer: (layer) => collector.addLayer(layer),
+    inventory: (source) => catalogView(collector.view, { kind: 'image', ...source }, { catalogers }),
+  };
 }

@@ -168,3 +168,16 @@ describe('provenance', () => {
     );
   });
 });
+
+describe('documentPackages', () => {
+  it('lists the same packages from both formats, without image and OS entries', async () => {
+    const { documentPackages } = await import('./document-packages.js');
+    const fromSpdx = documentPackages(toSpdx(inventory, { created: '2025-01-01T00:00:00Z' }));
+    const fromCdx = documentPackages(toCycloneDx(inventory, { created: '2025-01-01T00:00:00Z' }));
+    const want = inventory.packages.map((p) => p.purl).sort();
+    expect(fromSpdx.map((p) => p.purl).sort()).toEqual(want);
+    expect(fromCdx.map((p) => p.purl).sort()).toEqual(want);
+    expect(fromCdx.map((p) => p.name).sort()).toEqual(['@actions/core', 'libc6']);
+    expect(documentPackages({ nothing: true })).toEqual([]);
+  });
+});

@@ -1,4 +1,5 @@
 export {
+  buildCataloger,
   type CatalogDirectoryOptions,
   type CatalogLayersOptions,
   type CatalogOptions,
@@ -30,6 +31,7 @@ export { applicationCpe, cpeEscape } from './cpe.js';
 export { type CycloneDxOptions, toCycloneDx } from './cyclonedx.js';
 export { type DirectoryViewOptions, directoryView } from './directory-view.js';
 export { DISTRO_FILES, detectDistro, distroQualifier, parseOsRelease } from './distro.js';
+export { type DocumentPackage, documentPackages } from './document-packages.js';
 export {
   type DirEntry,
   type EntryType,
@@ -48,7 +50,14 @@ export type {
   License,
   PackageType,
 } from './inventory.js';
-export { type LayeredViewOptions, type LayerTar, layeredView, type RetainMode } from './layered-view.js';
+export {
+  type LayerCollector,
+  type LayeredViewOptions,
+  type LayerTar,
+  layerCollector,
+  layeredView,
+  type RetainMode,
+} from './layered-view.js';
 export { isSpdxExpression, toLicense } from './license.js';
 export { formatPurl, type PackageUrlParts, parsePurl, purlEncode } from './package-url.js';
 export {

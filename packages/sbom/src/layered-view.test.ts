@@ -131,3 +131,32 @@ describe('layered view: whiteouts and first-introduction attribution', () => {
     expect(inv.packages[0]!.purl).toContain('upstream=glibc');
   });
 });
+
+describe('buildCataloger (catalogue while building)', () => {
+  it('takes layers one at a time with a diffID known only after streaming', async () => {
+    const { buildCataloger } = await import('./catalog.js');
+    const l1 = await layer([
+      {
+        path: 'usr/lib/python3/dist-packages/Foo_Bar.dist-info/METADATA',
+        data: 'Metadata-Version: 2.1\nName: Foo_Bar\nVersion: 1.0\nLicense-Expression: MIT\n\nbody',
+      },
+    ]);
+    const l2 = await layer([
+      {
+        path: 'usr/lib/python3/dist-packages/six-1.16.0.egg-info',
+        data: 'Metadata-Version: 1.1\nName: six\nVersion: 1.16.0\nLicense: MIT\n',
+      },
+    ]);
+    const builder = buildCataloger();
+    let computed = false;
+    await builder.addLayer({ diffId: () => ((computed = true), l1.diffId as string), open: l1.open });
+    expect(computed).toBe(true);
+    await builder.addLayer(l2);
+    const inv = await builder.inventory({ name: 'built' });
+    expect(inv.layers).toEqual([l1.diffId, l2.diffId]);
+    expect(inv.packages.map((p) => [p.purl, p.layer])).toEqual([
+      ['pkg:pypi/foo-bar@1.0', l1.diffId],
+      ['pkg:pypi/six@1.16.0', l2.diffId],
+    ]);
+  });
+});

@@ -11,8 +11,11 @@ import { SbomError } from './sbom-error.js';
 
 /** One uncompressed layer tar, in image order. */
 export interface LayerTar {
-  /** `sha256:<hex>` of the uncompressed tar. */
-  readonly diffId: string;
+  /**
+   * `sha256:<hex>` of the uncompressed tar, or a function asked once the tar has been read (for a
+   * builder that computes the diffID while the same bytes stream through).
+   */
+  readonly diffId: string | (() => string | Promise<string>);
   /** Opens the uncompressed tar stream. */
   open(): Promise<Readable | AsyncIterable<Uint8Array>>;
 }
@@ -153,7 +156,8 @@ class LayeredView implements FileSystemView {
 
   async addLayer(layer: LayerTar): Promise<void> {
     const index = this.layers.length;
-    this.layers.push(layer.diffId);
+    const label = typeof layer.diffId === 'string' ? layer.diffId : `layer ${index}`;
+    this.layers.push(label);
     const source = await layer.open();
     const extract = tarStream.extract();
     const input = source as Readable;
@@ -172,11 +176,12 @@ class LayeredView implements FileSystemView {
       for await (const entry of extract) await this.addEntry(entry as unknown as TarEntry, index);
     } catch (cause) {
       if (typeof input.destroy === 'function') input.destroy();
-      throw new SbomError('LAYER_READ', `reading layer ${layer.diffId}: ${(cause as Error).message}`, {
+      throw new SbomError('LAYER_READ', `reading layer ${label}: ${(cause as Error).message}`, {
         cause,
       });
     }
     await pump;
+    if (typeof layer.diffId !== 'string') this.layers[index] = await layer.diffId();
   }
 
   private async addEntry(entry: TarEntry, layer: number): Promise<void> {
@@ -318,6 +323,19 @@ async function drain(entry: TarEntry): Promise<void> {
   for await (const _ of entry) {
     // discard
   }
+}
+
+/** A view fed one layer at a time, e.g. by a builder as it produces each layer. */
+export interface LayerCollector {
+  /** Streams one more layer (in image order) into the squashed view. */
+  addLayer(layer: LayerTar): Promise<void>;
+  /** The view over everything added so far. */
+  readonly view: FileSystemView;
+}
+
+export function layerCollector(options: LayeredViewOptions): LayerCollector {
+  const view = new LayeredView(options);
+  return { addLayer: (layer) => view.addLayer(layer), view };
 }
 
 /**
