@@ -65,7 +65,7 @@ describe('stage errors', () => {
 describe('ARG and ENV scoping', () => {
   it('meta ARGs are visible in FROM but inside a stage only when declared again', () => {
     const plan = createBuildPlan('ARG V=1\nFROM img:$V\nRUN echo\nARG V\nRUN echo\n', { lint: false });
-    const [r1, , r2] = plan.stages[0]?.instructions as PlannedRun[];
+    const [r1, , r2] = (plan.stages[0]?.instructions ?? []) as PlannedRun[];
     expect(plan.stages[0]?.baseText).toBe('img:1');
     expect(r1?.environment).toEqual([]);
     expect(r2?.environment).toEqual([['V', '1']]);
@@ -126,7 +126,7 @@ describe('ARG and ENV scoping', () => {
     expect(stage?.env.map(([k]) => k)).toEqual(['HOME', 'PATH']);
     expect(stage?.workdir).toBe('/w/sub');
     expect(stage?.user).toBe('u');
-    expect((stage?.instructions[1] as PlannedRun).workdir).toBe('/w/sub');
+    expect((stage?.instructions[1] as PlannedRun | undefined)?.workdir).toBe('/w/sub');
   });
 });
 
