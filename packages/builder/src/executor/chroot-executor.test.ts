@@ -254,7 +254,7 @@ describe('detectExecutor', () => {
         "  env: { PATH: '/bin' }, cwd: '/', user: { uid: 0, gid: 0 },",
         '  stdout: (c) => process.stdout.write(c), stderr: (c) => process.stderr.write(c),',
         '});',
-        'console.log(reason); console.log(`code=${code}`);',
+        "console.log(reason); console.log('code=' + code);",
       ].join('\n'),
     );
     const out = execFileSync(
