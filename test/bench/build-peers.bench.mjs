@@ -1,0 +1,160 @@
+// kaniko-ts vs `buildah bud --layers` on the six Dockerfiles of TESTING.md's "Measured peers" table,
+// measured in the same run on the same machine, both pushing to the same loopback registry.
+//
+// COLD: kaniko-ts in a fresh node process with a fresh work dir; buildah with a fresh, empty storage
+// root (so it pulls and unpacks the base as kaniko-ts does); each run pushes to a repository that has
+// never held the image (the bases sit in the same registry, so either tool may cross-repo mount them).
+// WARM: buildah rebuilds with the storage of its last cold run (its --layers cache hits) and pushes
+// again to one warm repository; kaniko-ts has no layer cache yet, so its "warm" run is another full
+// build pushed to its warm repository — labelled as such.
+// Each tool runs as a whole process (kaniko-ts: node start-up and module load included; buildah: bud +
+// push), alternating which goes first. Scratch dirs (kaniko-ts work dir, buildah storage) live on
+// BENCH_SCRATCH (default /dev/shm, tmpfs, as in TESTING.md's measurements).
+//
+// BENCH_RUNS (default 3) runs per cell; BENCH_ROWS=copy,metadata,… picks rows; BENCH_WARM=0 skips warm.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatReport } from './build/report.mjs';
+import { PUBLISHED, ROWS } from './build/rows.mjs';
+import {
+  buildahStorage,
+  compileKaniko,
+  pushedImageSummary,
+  runBuildah,
+  runKaniko,
+} from './build/runners.mjs';
+import { startBenchEnvironment } from './lib/bench-environment.mjs';
+import { summarize } from './lib/measure.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const WARM = process.env.BENCH_WARM !== '0';
+const pick = process.env.BENCH_ROWS?.split(',').filter(Boolean);
+const rows = ROWS.filter((r) => !pick || pick.includes(r.id));
+const scratchBase = process.env.BENCH_SCRATCH ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+
+if (process.getuid?.() !== 0)
+  throw new Error('build-peers bench: needs root (kaniko-ts RUN isolation and buildah storage)');
+const kaniko = compileKaniko();
+const env = await startBenchEnvironment();
+const scratch = await mkdtemp(join(scratchBase, 'kaniko-ts-build-bench-'));
+const host = env.registry.host;
+const load = [loadavg()[0]];
+const results = [];
+try {
+  console.log(
+    `kaniko-ts from ${kaniko.flavour}; scratch ${scratch}; n=${RUNS} per cell; load average ${load[0].toFixed(1)} on 2 cores`,
+  );
+  // one unmeasured build per tool first: binaries, node modules and registry blobs into the page cache
+  {
+    const ctx = join(scratch, 'warmup');
+    await ROWS.find((r) => r.id === 'metadata').prepare(ctx);
+    await runKaniko({
+      ...kaniko,
+      scratch,
+      context: ctx,
+      destination: `${host}/bench/warmup:k`,
+      registryHost: host,
+    });
+    const storage = await buildahStorage(scratch, env.containersEnv);
+    await runBuildah({
+      storage,
+      env: env.containersEnv,
+      context: ctx,
+      destination: `${host}/bench/warmup:b`,
+      registryHost: host,
+      tag: 'localhost/bench-warmup:latest',
+    });
+    await storage.drop();
+  }
+
+  for (const row of rows) {
+    const context = join(scratch, `ctx-${row.id}`);
+    await row.prepare(context);
+    const tag = `localhost/bench-${row.id}:latest`;
+    const cell = { kanikoCold: [], buildahCold: [], kanikoWarm: [], buildahWarm: [] };
+    let warmStorage;
+    const lastCold = {};
+    process.stdout.write(`\n${row.title}: cold`);
+    for (let i = 0; i < RUNS; i++) {
+      for (const who of i % 2 ? ['buildah', 'kaniko'] : ['kaniko', 'buildah']) {
+        const destination = `${host}/bench/${row.id}-${who}-cold-${i}:latest`;
+        if (who === 'kaniko') {
+          cell.kanikoCold.push(
+            await runKaniko({ ...kaniko, scratch, context, destination, registryHost: host }),
+          );
+        } else {
+          const storage = await buildahStorage(scratch, env.containersEnv);
+          cell.buildahCold.push(
+            await runBuildah({
+              storage,
+              env: env.containersEnv,
+              context,
+              destination,
+              registryHost: host,
+              tag,
+            }),
+          );
+          if (warmStorage) await warmStorage.drop();
+          warmStorage = storage; // the last cold run's storage is the warm runs' cache
+        }
+        lastCold[who] = destination;
+        process.stdout.write('.');
+      }
+    }
+    if (WARM) {
+      process.stdout.write(' warm');
+      for (let i = 0; i < RUNS; i++) {
+        for (const who of i % 2 ? ['buildah', 'kaniko'] : ['kaniko', 'buildah']) {
+          const destination = `${host}/bench/${row.id}-${who}-warm:latest`;
+          if (who === 'kaniko') {
+            cell.kanikoWarm.push(
+              await runKaniko({ ...kaniko, scratch, context, destination, registryHost: host }),
+            );
+          } else {
+            cell.buildahWarm.push(
+              await runBuildah({
+                storage: warmStorage,
+                env: env.containersEnv,
+                context,
+                destination,
+                registryHost: host,
+                tag,
+              }),
+            );
+          }
+          process.stdout.write('.');
+        }
+      }
+    }
+    process.stdout.write('\n');
+    await warmStorage?.drop();
+    await rm(context, { recursive: true, force: true });
+    results.push({
+      row,
+      published: PUBLISHED[row.id],
+      cells: Object.fromEntries(
+        Object.entries(cell).map(([k, ms]) => [
+          k,
+          ms.length === 0
+            ? undefined
+            : {
+                ...summarize(ms.map((m) => m.seconds)),
+                peakRssMiB: Math.max(...ms.map((m) => m.peakRssMiB)),
+                runs: ms,
+              },
+        ]),
+      ),
+      images: {
+        kaniko: await pushedImageSummary(env.registry.url, lastCold.kaniko),
+        buildah: await pushedImageSummary(env.registry.url, lastCold.buildah),
+      },
+    });
+  }
+  load.push(loadavg()[0]);
+  console.log(formatReport(results, { runs: RUNS, warm: WARM, flavour: kaniko.flavour, load }));
+} finally {
+  await rm(scratch, { recursive: true, force: true });
+  await env.stop();
+}

@@ -1,0 +1,127 @@
+// How each tool is run by build-peers.bench.mjs: one kaniko-ts build per node process, buildah
+// `bud --layers` + `push` against a storage root of the bench's own. Both push to the same registry.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runMeasured } from '../lib/measure.mjs';
+
+const kanikoChild = fileURLToPath(new URL('./kaniko-build.mjs', import.meta.url));
+const hooks = fileURLToPath(new URL('../lib/ts-hooks.mjs', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * Compiles the builder and what it imports (`tsc -b`), so kaniko-ts runs as it ships (plain JS from
+ * dist) and its start-up is not inflated by type stripping. Falls back to the TypeScript sources
+ * through the bench's resolve hooks when the build fails.
+ * @returns {{ nodeArgs: string[], flavour: string }}
+ */
+export function compileKaniko() {
+  const r = spawnSync(
+    process.execPath,
+    [`${root}node_modules/typescript/bin/tsc`, '-b', 'packages/builder'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  return r.status === 0
+    ? { nodeArgs: [], flavour: 'compiled dist' }
+    : { nodeArgs: ['--import', hooks], flavour: 'TypeScript sources (tsc -b failed)' };
+}
+
+/**
+ * One kaniko-ts build + push in a fresh node process with a fresh work dir under `scratch`.
+ * @returns {Promise<{ seconds: number, peakRssMiB: number, report: any }>}
+ */
+export async function runKaniko({ nodeArgs, scratch, context, destination, registryHost }) {
+  const workDir = await mkdtemp(join(scratch, 'kaniko-work-'));
+  try {
+    const m = await runMeasured(process.execPath, [
+      ...nodeArgs,
+      kanikoChild,
+      JSON.stringify({
+        context,
+        destination,
+        registryHost,
+        buildArgs: { REGISTRY: registryHost },
+        workDir,
+      }),
+    ]);
+    const report = JSON.parse(m.stdout.trim().split('\n').pop());
+    return { seconds: m.seconds, peakRssMiB: m.peakRssMiB, report };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** A buildah storage root of the bench's own (graph root + run root) under `scratch`. */
+export async function buildahStorage(scratch, env) {
+  const dir = await mkdtemp(join(scratch, 'buildah-storage-'));
+  const flags = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'overlay'];
+  return {
+    flags,
+    /** Removes every image and container, then the directory. */
+    async drop() {
+      spawnSync('buildah', [...flags, 'rm', '--all'], { env, stdio: 'ignore' });
+      spawnSync('buildah', [...flags, 'rmi', '--all', '--force'], { env, stdio: 'ignore' });
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * `buildah bud --layers` then `buildah push` of the result: wall time of both processes together,
+ * the push's share, and the larger peak RSS of the two.
+ */
+export async function runBuildah({ storage, env, context, destination, registryHost, tag }) {
+  const bud = await runMeasured(
+    'buildah',
+    [
+      ...storage.flags,
+      'bud',
+      '--layers',
+      '--quiet',
+      '--tls-verify=false',
+      '-f',
+      'Dockerfile',
+      '-t',
+      tag,
+      '--build-arg',
+      `REGISTRY=${registryHost}`,
+      '.',
+    ],
+    { env, cwd: context },
+  );
+  const push = await runMeasured(
+    'buildah',
+    [...storage.flags, 'push', '--quiet', '--tls-verify=false', tag, `docker://${destination}`],
+    { env },
+  );
+  return {
+    seconds: bud.seconds + push.seconds,
+    budSeconds: bud.seconds,
+    pushSeconds: push.seconds,
+    peakRssMiB: Math.max(bud.peakRssMiB, push.peakRssMiB),
+  };
+}
+
+/** Layer count and compressed size of a pushed image, read back from the registry. */
+export async function pushedImageSummary(registryUrl, ref) {
+  const [repo, tag] = ref.replace(/^[^/]+\//, '').split(':');
+  const res = await fetch(`${registryUrl}/v2/${repo}/manifests/${tag}`, {
+    headers: {
+      accept: [
+        'application/vnd.oci.image.manifest.v1+json',
+        'application/vnd.docker.distribution.manifest.v2+json',
+      ].join(', '),
+    },
+  });
+  if (!res.ok) throw new Error(`reading manifest of ${ref}: ${res.status}`);
+  const m = await res.json();
+  return {
+    layers: m.layers.length,
+    mb: m.layers.reduce((n, l) => n + l.size, 0) / 1e6,
+    mediaType: m.mediaType ?? '',
+  };
+}
