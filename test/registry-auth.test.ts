@@ -15,6 +15,7 @@ import { type RunningRegistry, startRegistry } from './harness/index.js';
 import { clientFor } from './registry/clients.js';
 import { FaultProxy } from './registry/fault-proxy.js';
 import { assembleImage, randomLayer } from './registry/images.js';
+import { startMtlsRegistry } from './registry/mtls-registry.js';
 
 let basic: RunningRegistry;
 let plain: RunningRegistry;
@@ -205,5 +206,33 @@ describe('TLS', () => {
     const skip = new RegistryClient({ skipTlsVerifyRegistries: [tls.host] });
     expect(await skip.head(`${tls.host}/tls/x:1`)).toBeUndefined();
     await Promise.all([strict.close(), insecureHttp.close(), withCa.close(), skip.close()]);
+  });
+});
+
+describe('mutual TLS', () => {
+  it('presents a client certificate when configured, and fails clearly without one', async () => {
+    const registry = await startMtlsRegistry();
+    try {
+      const without = new RegistryClient({
+        caFiles: { [registry.host]: [registry.caFile] },
+        retry: { maxAttempts: 2 },
+      });
+      const error = await without.head(`${registry.host}/mtls/x:1`).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RegistryError);
+      // TLS 1.3: the server drops the connection after the handshake, seen as a socket error
+      expect((error as RegistryError).code).toBe('NETWORK');
+      const client = new RegistryClient({
+        caFiles: { [registry.host]: [registry.caFile] },
+        clientCertificates: {
+          [registry.host]: { certFile: registry.clientCertFile, keyFile: registry.clientKeyFile },
+        },
+      });
+      const image = assembleImage([randomLayer(1000)]);
+      expect(await client.pushImage(`${registry.host}/mtls/app:1`, image)).toBe(await image.digest());
+      expect((await client.head(`${registry.host}/mtls/app:1`))?.digest).toBe(await image.digest());
+      await Promise.all([without.close(), client.close()]);
+    } finally {
+      await registry.stop();
+    }
   });
 });

@@ -23,6 +23,7 @@ export {
   type RegistryErrorDetails,
 } from './registry-error.js';
 export type { RemoteManifest } from './remote-manifest.js';
+export type { ClientCertificate } from './transport/host-options.js';
 export type { RegistryLogEvent } from './transport/http-transport.js';
 export {
   backoffDelay,

@@ -19,7 +19,7 @@ import { RegistryError } from './registry-error.js';
 import { openBlob } from './remote-blob.js';
 import { fetchFromEndpoints, pullImage, remoteView } from './remote-image.js';
 import { headManifest, putManifest, type RemoteManifest } from './remote-manifest.js';
-import { hostListed } from './transport/host-options.js';
+import { type ClientCertificate, hostListed } from './transport/host-options.js';
 import { HttpTransport, type RegistryLogEvent } from './transport/http-transport.js';
 import { defaultRetryPolicy, type RetryPolicy } from './transport/retry-policy.js';
 
@@ -32,6 +32,8 @@ export interface RegistryClientOptions {
   readonly skipTlsVerifyRegistries?: readonly string[];
   /** Extra CA certificate files (PEM) per registry host (kaniko's `--registry-certificate`); key `*` = all. */
   readonly caFiles?: Readonly<Record<string, readonly string[]>>;
+  /** Client certificate per registry host for mutual TLS (kaniko's `--registry-client-cert`). */
+  readonly clientCertificates?: Readonly<Record<string, ClientCertificate>>;
   /** Docker Hub mirrors, tried in order before Docker Hub (kaniko's `--registry-mirror`). Pulls only. */
   readonly registryMirrors?: readonly string[];
   /** `registry[/prefix]` → replacements tried in order (kaniko's `--registry-map`). Pulls only. */
@@ -75,6 +77,9 @@ export class RegistryClient {
         insecure: hostListed(options.insecureRegistries, host),
         skipTlsVerify: hostListed(options.skipTlsVerifyRegistries, host),
         caFiles: [...(options.caFiles?.['*'] ?? []), ...(options.caFiles?.[host] ?? [])],
+        ...(options.clientCertificates?.[host] === undefined
+          ? {}
+          : { clientCertificate: options.clientCertificates[host] }),
       }),
       retry,
       userAgent: options.userAgent ?? 'kaniko-ts',

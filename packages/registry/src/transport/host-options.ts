@@ -6,6 +6,14 @@ export interface HostOptions {
   readonly skipTlsVerify: boolean;
   /** Extra PEM CA files trusted for this registry (added to the system roots). */
   readonly caFiles: readonly string[];
+  /** PEM client certificate and key for mutual TLS (kaniko's `--registry-client-cert`). */
+  readonly clientCertificate?: ClientCertificate;
+}
+
+/** Files of a TLS client certificate. */
+export interface ClientCertificate {
+  readonly certFile: string;
+  readonly keyFile: string;
 }
 
 /** True when `host` is in `list`; `*` matches every registry. */

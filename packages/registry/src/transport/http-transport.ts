@@ -228,29 +228,40 @@ export class HttpTransport {
 
   async #createAgent(host: string): Promise<Agent> {
     const options = this.#options.hostOptions(host);
-    const extra = await Promise.all(
-      options.caFiles.map((file) =>
-        readFile(file, 'utf8').catch((error: unknown) => {
-          throw new RegistryError(
-            'NETWORK',
-            `loading CA file ${file} for ${host}: ${(error as Error).message}`,
-            {
-              registry: host,
-              cause: error,
-            },
-          );
-        }),
-      ),
-    );
+    const load = (file: string, what: string) =>
+      readFile(file, 'utf8').catch((error: unknown) => {
+        throw new RegistryError(
+          'NETWORK',
+          `loading ${what} ${file} for ${host}: ${(error as Error).message}`,
+          {
+            registry: host,
+            cause: error,
+          },
+        );
+      });
+    const extra = await Promise.all(options.caFiles.map((file) => load(file, 'CA file')));
+    const client = options.clientCertificate;
+    const identity =
+      client === undefined
+        ? {}
+        : {
+            cert: await load(client.certFile, 'client certificate'),
+            key: await load(client.keyFile, 'client key'),
+          };
+    // one secure context per registry: parsing the CA bundle on every connection is slow
+    const secureContext =
+      extra.length > 0 || client !== undefined
+        ? createSecureContext({
+            ...(extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : {}),
+            ...identity,
+          })
+        : undefined;
     return new Agent({
       allowH2: false,
       connect: {
         timeout: this.#options.connectTimeoutMs,
         rejectUnauthorized: !options.skipTlsVerify,
-        // one secure context per registry: parsing the CA bundle on every connection is slow
-        ...(extra.length > 0
-          ? { secureContext: createSecureContext({ ca: [...rootCertificates, ...extra] }) }
-          : {}),
+        ...(secureContext === undefined ? {} : { secureContext }),
       },
       headersTimeout: this.#options.headersTimeoutMs,
       bodyTimeout: this.#options.bodyTimeoutMs,
