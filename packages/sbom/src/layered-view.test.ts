@@ -149,7 +149,11 @@ describe('buildCataloger (catalogue while building)', () => {
     ]);
     const builder = buildCataloger();
     let computed = false;
-    await builder.addLayer({ diffId: () => ((computed = true), l1.diffId as string), open: l1.open });
+    const lazy = () => {
+      computed = true;
+      return l1.diffId as string;
+    };
+    await builder.addLayer({ diffId: lazy, open: l1.open });
     expect(computed).toBe(true);
     await builder.addLayer(l2);
     const inv = await builder.inventory({ name: 'built' });
