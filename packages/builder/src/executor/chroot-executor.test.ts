@@ -192,6 +192,24 @@ describe('ChrootExecutor', () => {
     expect(left.trim()).toBe('');
   });
 
+  it('gives the run its own host name without touching the host', async () => {
+    const host = execFileSync('hostname', { encoding: 'utf8' }).trim();
+    const named = new ChrootExecutor({ hostname: 'kts-sandbox' });
+    let out = '';
+    const code = await named.run({
+      root,
+      argv: ['/bin/hostname'],
+      env: {},
+      cwd: '/',
+      user: { uid: 0, gid: 0 },
+      stdout: (c) => {
+        out += c.toString();
+      },
+    });
+    expect([code, out]).toEqual([0, 'kts-sandbox\n']);
+    expect(execFileSync('hostname', { encoding: 'utf8' }).trim()).toBe(host);
+  });
+
   it('honours network none', async () => {
     const r = await run(['/bin/sh', '-c', 'tail -n +3 /proc/net/dev | cut -d: -f1'], { network: 'none' });
     expect(r.out.trim().split(/\s+/)).toEqual(['lo']);

@@ -35,6 +35,8 @@ export interface ChrootExecutorOptions {
   hosts?: string;
   /** Capabilities a root RUN keeps (default Docker's default set). */
   capabilities?: readonly string[];
+  /** Host name the RUN sees (own UTS namespace); default: the host's name, in a private copy. */
+  hostname?: string;
   /** PATH used to find unshare, setpriv, mount and env on the host (never given to the RUN). */
   toolPath?: string;
 }
@@ -104,6 +106,7 @@ export class ChrootExecutor implements Executor {
     const lines = ['set -e', 'exec 4>&2 2>&3'];
     // like Docker's `--network=none`: a namespace with only loopback, brought up when `ip` exists
     if (run.network === 'none') lines.push('ip link set lo up 2>/dev/null || true');
+    if (this.opts.hostname !== undefined) lines.push(`hostname ${q(this.opts.hostname)}`);
     const proc = await points.ensure('/proc', 'dir');
     lines.push(`mount -t proc -o nosuid,nodev,noexec proc ${q(proc)}`);
     const dev = await points.ensure('/dev', 'dir');
@@ -174,6 +177,8 @@ export class ChrootExecutor implements Executor {
       ...(mode === 'userns' ? ['--user', '--map-root-user'] : []),
       '--mount',
       '--pid',
+      '--uts',
+      '--ipc',
       '--fork',
       '--kill-child',
       '--propagation',
