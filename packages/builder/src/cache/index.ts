@@ -1,0 +1,33 @@
+/**
+ * Public API of the layer cache: hash-chain keys per instruction and the `LayerCache` stores.
+ * The package index re-exports this file.
+ */
+export {
+  CACHE_KEY_SCHEMA,
+  type CacheKey,
+  computeKey,
+  describeKey,
+  type InstructionKeyInput,
+  instructionKey,
+  instructionText,
+  type KeyPart,
+  type KeySeedBase,
+  type LayerFormat,
+  seedKey,
+} from './cache-key.js';
+export {
+  assertCacheKey,
+  type CachedLayer,
+  type CacheEntryMeta,
+  DEFAULT_CACHE_TTL_MS,
+  type LayerCache,
+  type LayerCacheOptions,
+} from './layer-cache.js';
+export { LocalDirLayerCache } from './local-dir-layer-cache.js';
+export { type CacheKeyPlan, type PlanKeysRequest, planCacheKeys, type StageKeys } from './plan-keys.js';
+export {
+  CACHE_KEY_ANNOTATION,
+  RegistryLayerCache,
+  type RegistryLayerCacheOptions,
+} from './registry-layer-cache.js';
+export { digestSources, type SourceDigest, type SourceDigestRequest } from './source-digest.js';

@@ -1,0 +1,74 @@
+import type { ContainerConfig, Digest, History, Layer } from '@kaniko-ts/oci';
+import { BuilderError } from '../builder-error.js';
+
+/** What is stored with a layer besides its bytes. */
+export interface CacheEntryMeta {
+  /** The history `created_by` of the step. */
+  createdBy: string;
+  /** True for steps that made no layer (metadata only, WORKDIR of an existing directory). */
+  emptyLayer: boolean;
+  /** History `comment` (default none). */
+  comment?: string;
+  /** Opaque container config to hand back on a hit (e.g. the config after the step). */
+  config?: ContainerConfig;
+}
+
+/** A cache hit: everything the engine needs to use the step without running it. */
+export interface CachedLayer {
+  key: string;
+  /** The stored blob, byte for byte (whiteouts included); undefined for empty-layer steps. */
+  layer: Layer | undefined;
+  diffId: Digest | undefined;
+  /** The history entry the step made (`created` is when the entry was stored). */
+  history: History;
+  emptyLayer: boolean;
+  config?: ContainerConfig;
+  /** When the entry was stored; entries older than the TTL are misses. */
+  storedAt: Date;
+}
+
+/**
+ * A layer cache keyed by `planCacheKeys` keys. `get` looks many keys up at once (in parallel,
+ * every key tried) and answers only hits; an entry that is expired, unreadable or whose blob does
+ * not match its digest is a miss, never a hit. `put` stores the layer blob verbatim, so a layer
+ * that deleted files replays the same whiteouts.
+ */
+export interface LayerCache {
+  get(keys: readonly string[]): Promise<Map<string, CachedLayer>>;
+  put(key: string, layer: Layer | undefined, meta: CacheEntryMeta): Promise<void>;
+}
+
+/** Options shared by the cache implementations. */
+export interface LayerCacheOptions {
+  /** Entries older than this are misses; milliseconds, default 336 h (kaniko's `--cache-ttl`). */
+  ttl?: number;
+  /** Clock (tests). */
+  now?: () => Date;
+  /** Lookups in flight at once; default 8. */
+  concurrency?: number;
+  /** Told about entries that could not be read or written (logged by the engine, never thrown). */
+  onWarning?: (message: string) => void;
+}
+
+export const DEFAULT_CACHE_TTL_MS = 336 * 3600 * 1000;
+
+/** Keys name files and tags: only 64 lower-case hex digits are accepted. */
+export function assertCacheKey(key: string): void {
+  if (!/^[0-9a-f]{64}$/.test(key)) {
+    throw new BuilderError('UNSAFE_PATH', `using cache key "${key.slice(0, 80)}": not 64 hex digits`);
+  }
+}
+
+/** The history entry of a stored step. */
+export function historyOf(meta: CacheEntryMeta, storedAt: Date): History {
+  return {
+    created: storedAt.toISOString(),
+    created_by: meta.createdBy,
+    ...(meta.comment !== undefined ? { comment: meta.comment } : {}),
+    ...(meta.emptyLayer ? { empty_layer: true } : {}),
+  };
+}
+
+export function isExpired(storedAt: Date, ttl: number, now: Date): boolean {
+  return Number.isNaN(storedAt.getTime()) || storedAt.getTime() + ttl <= now.getTime();
+}

@@ -1,0 +1,147 @@
+import {
+  Annotation,
+  type ImageConfig,
+  imageFromParts,
+  type Layer,
+  MediaType,
+  type Platform,
+  sha256,
+  toPlatformJson,
+} from '@kaniko-ts/oci';
+import { type RegistryClient, RegistryError } from '@kaniko-ts/registry';
+import { mapLimit } from './internal/map-limit.js';
+import {
+  assertCacheKey,
+  type CachedLayer,
+  type CacheEntryMeta,
+  DEFAULT_CACHE_TTL_MS,
+  historyOf,
+  isExpired,
+  type LayerCache,
+  type LayerCacheOptions,
+} from './layer-cache.js';
+
+/** Manifest annotation naming the key an entry was stored under (a tag can be moved by hand). */
+export const CACHE_KEY_ANNOTATION = 'dev.kaniko-ts.cache.key';
+
+export interface RegistryLayerCacheOptions extends LayerCacheOptions {
+  /**
+   * `lazy` (default): a hit's layer is verified while it is read (a corrupted blob errors with
+   * `DIGEST_MISMATCH`, never extracts silently) and is only downloaded if the build needs it.
+   * `eager`: every hit's blob is downloaded and hashed during `get`; a mismatch is a miss.
+   */
+  verify?: 'lazy' | 'eager';
+  /** Platform written into entry configs (cosmetic: keys already include the platform). */
+  platform?: Platform;
+}
+
+const MISS_CODES: ReadonlySet<string> = new Set(['MANIFEST_UNKNOWN', 'NAME_UNKNOWN', 'NOT_FOUND']);
+
+/**
+ * A layer cache in a registry repository (kaniko's `--cache-repo`): each entry is a one-layer OCI
+ * image tagged `<repo>:<key>` whose layer is the cached blob, verbatim, and whose config carries
+ * the diffID (`rootfs.diff_ids`), the history entry and `created` (for the TTL). Empty-layer steps
+ * are images without layers. Lookups run in parallel; only manifests and configs are fetched.
+ */
+export class RegistryLayerCache implements LayerCache {
+  private readonly ttl: number;
+  private readonly now: () => Date;
+  private readonly concurrency: number;
+  private readonly warn: (message: string) => void;
+  private readonly verify: 'lazy' | 'eager';
+  private readonly platform: Platform;
+
+  constructor(
+    private readonly client: RegistryClient,
+    readonly repo: string,
+    opts: RegistryLayerCacheOptions = {},
+  ) {
+    this.ttl = opts.ttl ?? DEFAULT_CACHE_TTL_MS;
+    this.now = opts.now ?? (() => new Date());
+    this.concurrency = opts.concurrency ?? 8;
+    this.warn = opts.onWarning ?? (() => {});
+    this.verify = opts.verify ?? 'lazy';
+    this.platform = opts.platform ?? { os: 'linux', architecture: 'amd64' };
+  }
+
+  private ref(key: string): string {
+    return `${this.repo}:${key}`;
+  }
+
+  async get(keys: readonly string[]): Promise<Map<string, CachedLayer>> {
+    const unique = [...new Set(keys)];
+    for (const k of unique) assertCacheKey(k);
+    const found = await mapLimit(unique, this.concurrency, (key) =>
+      this.lookup(key).catch((e: unknown) => {
+        if (!(e instanceof RegistryError && MISS_CODES.has(e.code))) {
+          this.warn(`looking up cache entry ${this.ref(key)}: ${(e as Error).message}`);
+        }
+        return undefined;
+      }),
+    );
+    const out = new Map<string, CachedLayer>();
+    for (const hit of found) if (hit) out.set(hit.key, hit);
+    return out;
+  }
+
+  private async lookup(key: string): Promise<CachedLayer | undefined> {
+    const image = await this.client.pullImage(this.ref(key), { platform: this.platform });
+    const manifest = await image.manifest();
+    if (manifest.annotations?.[CACHE_KEY_ANNOTATION] !== key) {
+      this.warn(`looking up cache entry ${this.ref(key)}: not a kaniko-ts cache entry for this key, ignored`);
+      return undefined;
+    }
+    const config = await image.config(); // verified against the manifest's config digest
+    const storedAt = new Date(config.created ?? '');
+    if (isExpired(storedAt, this.ttl, this.now())) return undefined;
+    const layers = await image.layers();
+    const history = config.history?.[0];
+    if (!history || layers.length > 1) return undefined;
+    const layer = layers[0];
+    if (layer && this.verify === 'eager') {
+      try {
+        for await (const _ of await layer.compressed());
+      } catch (e) {
+        this.warn(
+          `reading cache blob ${layer.descriptor().digest}: ${(e as Error).message}; treated as a miss`,
+        );
+        return undefined;
+      }
+    }
+    return {
+      key,
+      layer,
+      diffId: layer ? await layer.diffId() : undefined,
+      history,
+      emptyLayer: layer === undefined,
+      ...(config.config && Object.keys(config.config).length > 0 ? { config: config.config } : {}),
+      storedAt,
+    };
+  }
+
+  async put(key: string, layer: Layer | undefined, meta: CacheEntryMeta): Promise<void> {
+    assertCacheKey(key);
+    const storedAt = this.now();
+    const stored = meta.emptyLayer ? undefined : layer;
+    const config: ImageConfig = {
+      created: storedAt.toISOString(),
+      ...toPlatformJson(this.platform),
+      config: meta.config ?? {},
+      rootfs: { type: 'layers', diff_ids: stored ? [await stored.diffId()] : [] },
+      history: [historyOf({ ...meta, emptyLayer: stored === undefined }, storedAt)],
+    };
+    const rawConfig = new TextEncoder().encode(JSON.stringify(config));
+    const image = imageFromParts({
+      manifest: {
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { mediaType: MediaType.ociConfig, digest: sha256(rawConfig), size: rawConfig.byteLength },
+        layers: stored ? [stored.descriptor()] : [],
+        annotations: { [CACHE_KEY_ANNOTATION]: key, [Annotation.created]: storedAt.toISOString() },
+      },
+      rawConfig,
+      layers: stored ? [stored] : [],
+    });
+    await this.client.pushImage(this.ref(key), image);
+  }
+}
