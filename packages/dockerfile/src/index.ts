@@ -22,6 +22,7 @@ export { createBuildPlan } from './plan/create-build-plan.js';
 export { describePlan } from './plan/describe-plan.js';
 export { parseOnbuildTriggers } from './plan/onbuild.js';
 export { formatPlatform, normalizePlatform, platformArgs } from './plan/platform-args.js';
+export { type RunFile, runArgv } from './plan/run-command.js';
 export type * from './plan/types.js';
 export { type ExpandOptions, expandWord, expandWords, expandWordWithMatches } from './shell/expand.js';
 export type { ShellEnv } from './shell/lex.js';

@@ -154,3 +154,15 @@ describe('lint wiring', () => {
     ).toHaveLength(1);
   });
 });
+
+describe('heredoc bodies', () => {
+  it('COPY bodies: unquoted delimiters expand (quotes stay), quoted ones do not, <<- strips tabs', () => {
+    const src =
+      "FROM scratch\nENV N=x\nCOPY <<EOF /f\n'$N' \"$N\" \\$N\nEOF\nCOPY <<'Q' /g\n$N\nQ\nCOPY <<-E /h\n\t$N\n\tE\nUSER u\n";
+    const plan = createBuildPlan(src);
+    const contents = plan.stages[0]?.instructions.flatMap((i) =>
+      i.kind === 'COPY' ? i.heredocs.map((h) => h.content) : [],
+    );
+    expect(contents).toEqual(['\'x\' "x" $N\n', '$N\n', 'x\n']);
+  });
+});

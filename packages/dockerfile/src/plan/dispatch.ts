@@ -4,6 +4,7 @@ import { parseMount } from '../instructions/mounts.js';
 import type { Instruction, Mount } from '../instructions/types.js';
 import { warning } from '../lint/rules.js';
 import type { LintWarning } from '../lint/types.js';
+import { chompHeredocContent } from '../parser/heredoc.js';
 import { runLexer } from '../shell/expand.js';
 import type { PlannedInstruction, StageDependency } from './types.js';
 
@@ -286,20 +287,18 @@ function copy(
     sources: ins.sources.map((s) => (s.startsWith('<<') ? s : x(s))),
     dest: x(ins.dest),
     exclude: ins.exclude.map(x),
-    // Heredoc bodies with unquoted delimiters get variables expanded; quotes and escapes stay as written.
-    heredocs: ins.heredocs.map((h) =>
-      h.expand
-        ? {
-            ...h,
-            content: runLexer(h.content, st.env, {
-              escapeToken: ctx.escapeToken,
-              rawQuotes: true,
-              rawEscapes: true,
-              location: () => at(ctx, ins),
-            }).result,
-          }
-        : h,
-    ),
+    // As BuildKit's SourceContents: `<<-` strips leading tabs; an unquoted delimiter expands the body
+    // with a backslash-escape lexer that leaves quote characters alone (ExpandRaw, SkipProcessQuotes).
+    heredocs: ins.heredocs.map((h) => {
+      const content = h.chomp ? chompHeredocContent(h.content) : h.content;
+      if (!h.expand) return { ...h, content };
+      const r = runLexer(content, st.env, {
+        escapeToken: '\\',
+        skipProcessQuotes: true,
+        location: () => at(ctx, ins),
+      });
+      return { ...h, content: r.result };
+    }),
   };
   if (ins.from !== undefined) {
     out.from = x(ins.from);
