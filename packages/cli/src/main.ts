@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitlabInputs, mergeInputs } from '@kaniko-ts/gitlab';
-import { allSteps, findStep, type IdentityProvider, parseInputs } from '@kaniko-ts/steps';
+import { type AnyStep, allSteps, type IdentityProvider, parseInputs } from '@kaniko-ts/steps';
 import { type CliStreams, createCliContext } from './cli-context.js';
 import { EXIT_CODES, exitCodeOf } from './exit-codes.js';
 import { prepareGitlabAuth, writeGitlabOutputs } from './gitlab-job.js';
@@ -15,6 +15,8 @@ export interface MainOptions {
   streams: CliStreams;
   cwd: string;
   identity?: IdentityProvider;
+  /** The commands (default: every step); tests pass their own. */
+  steps?: readonly AnyStep[];
 }
 
 export const VERSION = '0.1.0';
@@ -22,24 +24,23 @@ export const VERSION = '0.1.0';
 /** `kaniko-ts <command> [flags]`: parses, runs one step, prints its outputs; returns the exit code. */
 export async function main(options: MainOptions): Promise<number> {
   const { argv, streams } = options;
+  const steps = options.steps ?? allSteps;
   const [command, ...rest] = argv;
   if (command === undefined) {
-    streams.stderr.write(renderMainHelp(allSteps));
+    streams.stderr.write(renderMainHelp(steps));
     return EXIT_CODES.usage;
   }
   if (command === '--help' || command === '-h' || command === 'help') {
-    streams.stdout.write(renderMainHelp(allSteps));
+    streams.stdout.write(renderMainHelp(steps));
     return EXIT_CODES.ok;
   }
   if (command === '--version' || command === 'version') {
     streams.stdout.write(`kaniko-ts ${VERSION}\n`);
     return EXIT_CODES.ok;
   }
-  const step = findStep(command);
+  const step = steps.find((s) => s.spec.name === command);
   if (step === undefined) {
-    streams.stderr.write(
-      `kaniko-ts: unknown command ${JSON.stringify(command)}\n\n${renderMainHelp(allSteps)}`,
-    );
+    streams.stderr.write(`kaniko-ts: unknown command ${JSON.stringify(command)}\n\n${renderMainHelp(steps)}`);
     return EXIT_CODES.usage;
   }
   let parsed: ReturnType<typeof parseArgv>;

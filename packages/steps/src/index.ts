@@ -50,4 +50,5 @@ export {
 } from './steps.js';
 export { StepsError, type StepsErrorCode } from './steps-error.js';
 export type { VerifyIdentity, VerifyRequest, VerifyResult } from './verify/run.js';
+export { verifySpec } from './verify/spec.js';
 export { yamlString } from './yaml-string.js';

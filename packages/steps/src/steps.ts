@@ -18,18 +18,18 @@ import { signSpec } from './sign/spec.js';
 import { runVerify } from './verify/run.js';
 import { verifySpec } from './verify/spec.js';
 
-export const buildStep = defineStep(buildSpec, runBuild);
-export const signStep = defineStep(signSpec, runSign);
-export const attestSbomStep = defineStep(attestSbomSpec, runAttestSbom);
-export const verifyStep = defineStep(verifySpec, runVerify);
-export const indexStep = defineStep(indexSpec, runIndex);
-export const generateKeyPairStep = defineStep(generateKeyPairSpec, runGenerateKeyPair);
-export const policyStep = defineStep(policySpec, runPolicy);
-export const sbomStep = defineStep(sbomSpec, runSbom);
-export const attestStep = defineStep(attestSpec, runAttest);
+export const buildStep = /* @__PURE__ */ defineStep(buildSpec, runBuild);
+export const signStep = /* @__PURE__ */ defineStep(signSpec, runSign);
+export const attestSbomStep = /* @__PURE__ */ defineStep(attestSbomSpec, runAttestSbom);
+export const verifyStep = /* @__PURE__ */ defineStep(verifySpec, runVerify);
+export const indexStep = /* @__PURE__ */ defineStep(indexSpec, runIndex);
+export const generateKeyPairStep = /* @__PURE__ */ defineStep(generateKeyPairSpec, runGenerateKeyPair);
+export const policyStep = /* @__PURE__ */ defineStep(policySpec, runPolicy);
+export const sbomStep = /* @__PURE__ */ defineStep(sbomSpec, runSbom);
+export const attestStep = /* @__PURE__ */ defineStep(attestSpec, runAttest);
 
 /** Every step, in the order the CLI's help lists them. */
-export const allSteps: readonly AnyStep[] = [
+export const allSteps: readonly AnyStep[] = /* @__PURE__ */ [
   buildStep,
   signStep,
   attestSbomStep,

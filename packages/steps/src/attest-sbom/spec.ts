@@ -2,7 +2,7 @@ import { defineSpec } from '../define-step.js';
 import { IMAGE_REF_REGEX, registryInputs, signingInputs } from '../internal/common-inputs.js';
 
 /** The attest-sbom step: SBOM of the image, in a signed in-toto statement attached to it. */
-export const attestSbomSpec = defineSpec({
+export const attestSbomSpec = /* @__PURE__ */ defineSpec({
   name: 'attest-sbom',
   description:
     'Generate the image SBOM (SPDX 2.3 or CycloneDX 1.6), sign it as an in-toto attestation and attach it.',

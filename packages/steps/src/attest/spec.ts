@@ -2,7 +2,7 @@ import { defineSpec } from '../define-step.js';
 import { IMAGE_REF_REGEX, registryInputs, signingInputs } from '../internal/common-inputs.js';
 
 /** Any in-toto predicate, signed and attached (CLI only; attest-sbom is the SBOM special case). */
-export const attestSpec = defineSpec({
+export const attestSpec = /* @__PURE__ */ defineSpec({
   name: 'attest',
   description: 'Sign an arbitrary in-toto predicate about an image and attach it.',
   surfaces: ['cli'],

@@ -2,7 +2,7 @@ import { defineSpec } from '../define-step.js';
 import { registryInputs, signingInputs } from '../internal/common-inputs.js';
 
 /** The build step: kaniko's executor flag set, plus one-step signing and SBOM attestation. */
-export const buildSpec = defineSpec({
+export const buildSpec = /* @__PURE__ */ defineSpec({
   name: 'build',
   description: 'Build a container image from a Dockerfile without a Docker daemon and push it.',
   inputs: {

@@ -1,7 +1,7 @@
 import { defineSpec } from '../define-step.js';
 
 /** cosign-compatible key pair generation (CLI only). */
-export const generateKeyPairSpec = defineSpec({
+export const generateKeyPairSpec = /* @__PURE__ */ defineSpec({
   name: 'generate-key-pair',
   description: 'Generate a cosign-compatible key pair (encrypted cosign.key, cosign.pub).',
   surfaces: ['cli'],

@@ -1,5 +1,6 @@
+import { buildIndex, formatPlatform, type Image, isImageIndex } from '@kaniko-ts/oci';
 import { repositoryOf } from '../build/run.js';
-import { notAvailable } from '../internal/not-available.js';
+import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
 import type { StepContext } from '../step-context.js';
 import type { InferInputs, InferOutputs } from '../step-spec.js';
@@ -23,9 +24,50 @@ export interface IndexResult {
   manifest: unknown;
 }
 
-/** Binding; to be implemented on @kaniko-ts/registry + @kaniko-ts/oci when they land. */
-export async function callPushIndex(_request: IndexRequest): Promise<IndexResult> {
-  return notAvailable('index');
+/**
+ * Pulls each per-platform manifest, checks that no platform repeats, builds one OCI index (children
+ * keep their digests) and pushes it to every destination; returns the index digest.
+ */
+export async function pushIndex(ctx: StepContext, request: IndexRequest): Promise<IndexResult> {
+  const client = createRegistryClient(request.registry, request.destinations);
+  try {
+    const images: Image[] = [];
+    for (const source of request.sources) {
+      const pulled = await client.pull(source);
+      if (isImageIndex(pulled)) {
+        throw new StepsError(
+          'INVALID_INPUT',
+          `merging ${source}: it is an index; give per-platform image digests`,
+        );
+      }
+      images.push(pulled);
+    }
+    const index = buildIndex(
+      images,
+      Object.keys(request.annotations).length ? { annotations: request.annotations } : {},
+    );
+    const manifest = await index.manifest();
+    const platforms = manifest.manifests.map((d) => (d.platform ? formatPlatform(d.platform) : 'unknown'));
+    const seen = new Map<string, string>();
+    platforms.forEach((p, i) => {
+      const earlier = seen.get(p);
+      if (earlier !== undefined) {
+        throw new StepsError(
+          'INVALID_INPUT',
+          `merging sources: ${earlier} and ${request.sources[i]} are both ${p}`,
+        );
+      }
+      seen.set(p, request.sources[i] ?? '');
+    });
+    let digest = '';
+    for (const destination of request.destinations) {
+      digest = await client.pushIndex(destination, index);
+      ctx.log.info(`pushed ${destination}@${digest}`);
+    }
+    return { digest, platforms, manifest };
+  } finally {
+    await client.close();
+  }
 }
 
 export function toIndexRequest(ctx: StepContext, inputs: InferInputs<typeof indexSpec>): IndexRequest {
@@ -54,7 +96,7 @@ export async function runIndex(
   inputs: InferInputs<typeof indexSpec>,
 ): Promise<InferOutputs<typeof indexSpec>> {
   const request = toIndexRequest(ctx, inputs);
-  const result = await ctx.group('index', () => callPushIndex(request));
+  const result = await ctx.group('index', () => pushIndex(ctx, request));
   const image = repositoryOf(inputs.tags[0] ?? '');
   ctx.addSummary({
     title: 'Multi-arch index',

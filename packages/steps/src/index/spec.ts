@@ -2,7 +2,7 @@ import { defineSpec } from '../define-step.js';
 import { registryInputs } from '../internal/common-inputs.js';
 
 /** The index step: one multi-arch index from per-platform images built on native runners. */
-export const indexSpec = defineSpec({
+export const indexSpec = /* @__PURE__ */ defineSpec({
   name: 'index',
   description: 'Merge per-platform image digests into one multi-arch OCI index, pushed by digest and tag.',
   inputs: {

@@ -1,7 +1,7 @@
 import { defineSpec } from '../define-step.js';
 
 /** Kubernetes admission policies for the identity the pipeline signs with (CLI only). */
-export const policySpec = defineSpec({
+export const policySpec = /* @__PURE__ */ defineSpec({
   name: 'policy',
   description:
     'Write a Kyverno ClusterPolicy or a policy-controller ClusterImagePolicy requiring our signatures.',

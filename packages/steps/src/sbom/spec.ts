@@ -2,7 +2,7 @@ import { defineSpec } from '../define-step.js';
 import { registryInputs } from '../internal/common-inputs.js';
 
 /** SBOM of an image without signing it (CLI only). */
-export const sbomSpec = defineSpec({
+export const sbomSpec = /* @__PURE__ */ defineSpec({
   name: 'sbom',
   description: 'Write the SBOM of an image, an OCI layout or a docker-archive tarball.',
   surfaces: ['cli'],

@@ -2,7 +2,7 @@ import { defineSpec } from '../define-step.js';
 import { IMAGE_REF_REGEX, registryInputs, signingInputs } from '../internal/common-inputs.js';
 
 /** The sign step: a cosign-compatible signature of one image digest. */
-export const signSpec = defineSpec({
+export const signSpec = /* @__PURE__ */ defineSpec({
   name: 'sign',
   description: 'Sign an image digest keyless (OIDC → Fulcio → Rekor) or with a cosign key.',
   inputs: {

@@ -2,7 +2,7 @@ import { defineSpec } from '../define-step.js';
 import { IMAGE_REF_REGEX, registryInputs } from '../internal/common-inputs.js';
 
 /** The verify step: the deploy gate. Passes a digest on only when signatures and attestations check out. */
-export const verifySpec = defineSpec({
+export const verifySpec = /* @__PURE__ */ defineSpec({
   name: 'verify',
   description:
     'Verify signatures, signer identity and required attestations of an image; emit the verified digest.',

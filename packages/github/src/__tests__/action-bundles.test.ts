@@ -1,0 +1,137 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { randomImage } from '@kaniko-ts/oci';
+import { Credentials, RegistryClient, StaticKeychain } from '@kaniko-ts/registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningRegistry, startRegistry } from '../../../../test/harness/registry.js';
+import { runBundle } from './run-bundle.js';
+
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+
+/** A stand-in for the runner's token service: records requests, answers with a fixed JWT-shaped token. */
+async function startOidcServer(token: string) {
+  const requests: IncomingMessage[] = [];
+  const server: Server = createServer((req, res) => {
+    requests.push(req);
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ value: token }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token?api-version=2.0`;
+  return { url, requests, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe('committed action bundles, run like the runner runs them', () => {
+  it('run on Node 24, the runtime action.yml declares', () => {
+    expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(24);
+  });
+
+  it('reject an invalid input by name and fail the step', async () => {
+    const run = await runBundle('build', { tags: 'r.local/app:1', push: 'maybe' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      '::error::build: parsing input push of build: expected true or false, got "maybe"',
+    );
+    expect(run.outputs).toEqual({});
+  });
+
+  it('explain how to grant id-token: write when keyless signing has no token service', async () => {
+    const run = await runBundle('sign', { image: `ghcr.io/org/app@${DIGEST}` });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/::error::sign: requesting an OIDC token .*permissions: id-token: write/);
+  });
+
+  it('ask the runner token service for audience sigstore and mask the token before any use', async () => {
+    const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9yZy9hcHAifQ.c2lnbmF0dXJl';
+    const oidc = await startOidcServer(token);
+    try {
+      const run = await runBundle(
+        'sign',
+        { image: `ghcr.io/org/app@${DIGEST}` },
+        { ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token' },
+      );
+      expect(oidc.requests).toHaveLength(1);
+      const req = oidc.requests[0]!;
+      expect(new URL(req.url ?? '', 'http://x').searchParams.get('audience')).toBe('sigstore');
+      expect(req.headers.authorization).toBe('Bearer runtime-token');
+      const lines = run.stdout.split('\n');
+      const withToken = lines.filter((l) => l.includes(token));
+      expect(withToken.length).toBeGreaterThan(0);
+      // The token is only ever printed inside mask commands, and masked before anything else uses it.
+      expect(withToken.every((l) => l === `::add-mask::${token}`)).toBe(true);
+      const firstMask = lines.findIndex((l) => l.startsWith('::add-mask::'));
+      expect(lines.slice(0, firstMask).some((l) => l.startsWith('::error::'))).toBe(false);
+    } finally {
+      await oidc.close();
+    }
+  });
+
+  describe('index against a real registry with basic auth', () => {
+    let registry: RunningRegistry;
+    const sources: string[] = [];
+    let home: string;
+
+    beforeAll(async () => {
+      registry = await startRegistry({ variant: 'auth' });
+      const creds = Credentials.basic(registry.username!, registry.password!);
+      const client = new RegistryClient({
+        insecureRegistries: [registry.host],
+        keychain: new StaticKeychain([[registry.host, creds]]),
+      });
+      for (const [seed, architecture] of [
+        [3, 'amd64'],
+        [4, 'arm64'],
+      ] as const) {
+        const image = await randomImage({ seed, layers: 1, platform: { os: 'linux', architecture } });
+        sources.push(
+          `${registry.host}/org/app@${await client.pushImage(`${registry.host}/org/app:${architecture}`, image)}`,
+        );
+      }
+      await client.close();
+      home = join(registry.storageDir, '..', 'home');
+      mkdirSync(join(home, '.docker'), { recursive: true });
+      const auth = Buffer.from(`${registry.username}:${registry.password}`).toString('base64');
+      writeFileSync(
+        join(home, '.docker', 'config.json'),
+        JSON.stringify({ auths: { [registry.host]: { auth } } }),
+      );
+    });
+    afterAll(async () => {
+      await registry?.stop();
+    });
+
+    it('writes outputs, KANIKO_TS_* env variables and a job summary', async () => {
+      const run = await runBundle(
+        'index',
+        { sources: sources.join('\n'), tags: `${registry.host}/org/app:1.0`, insecure: 'true' },
+        { HOME: home },
+      );
+      expect(run.stdout).not.toContain('::error::');
+      expect(run.code).toBe(0);
+      expect(run.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+      expect(run.outputs['image-ref']).toBe(`${registry.host}/org/app@${run.outputs.digest}`);
+      expect(run.outputs.platforms).toBe('linux/amd64,linux/arm64');
+      expect(JSON.parse(run.outputs.metadata ?? '{}').manifests).toHaveLength(2);
+      expect(run.exported).toMatchObject({
+        KANIKO_TS_DIGEST: run.outputs.digest,
+        KANIKO_TS_IMAGE_REF: run.outputs['image-ref'],
+        KANIKO_TS_IMAGE: `${registry.host}/org/app`,
+      });
+      expect(run.summary).toContain('### Multi-arch index');
+      expect(run.summary).toContain(`| digest | ${run.outputs.digest} |`);
+    });
+
+    it('fails with the registry diagnostics when credentials are missing', async () => {
+      const run = await runBundle('index', {
+        sources: sources.join(','),
+        tags: `${registry.host}/org/app:2`,
+        insecure: 'true',
+      });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/::error::index: .*(401|unauthori)/i);
+      expect(run.outputs).toEqual({});
+    });
+  });
+});
