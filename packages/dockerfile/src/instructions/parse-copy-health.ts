@@ -1,3 +1,4 @@
+import { parseHeredocWord } from '../parser/heredoc.js';
 import type { InstructionNode, SourceRange } from '../parser/node.js';
 import { Flags, InstructionError, parseChmod, parseGoDuration } from './flags.js';
 import type { CopyInstruction, HealthcheckInstruction } from './types.js';
@@ -31,11 +32,12 @@ export function parseCopy(node: InstructionNode, base: Base): CopyInstruction {
   );
   if (node.args.length < 2) {
     throw new InstructionError(
-      node.args.length === 0
-        ? `${name} requires at least two arguments`
-        : `${name} requires at least two arguments, but only one was provided. Destination could not be determined`,
+      `${name} requires at least two arguments, but only one was provided. Destination could not be determined`,
     );
   }
+  const dest = node.args[node.args.length - 1] as string;
+  if (parseHeredocWord(dest))
+    throw new InstructionError(`${name} cannot accept a heredoc as a destination`, dest);
   const out: CopyInstruction = {
     kind: isAdd ? 'ADD' : 'COPY',
     ...base,
@@ -103,7 +105,7 @@ export function parseHealthcheck(node: InstructionNode, base: Base): Healthcheck
   if (r !== undefined && r !== '') {
     if (!/^[+-]?\d+$/.test(r)) throw new InstructionError(`invalid retries value: ${r}`, r);
     retries = Number.parseInt(r, 10);
-    if (retries < 0) throw new InstructionError('--retries cannot be negative', r);
+    if (retries < 0) throw new InstructionError(`--retries cannot be negative (${retries})`, r);
   }
   return {
     kind: 'HEALTHCHECK',

@@ -126,7 +126,7 @@ describe('typed instructions', () => {
         { kind: 'MAINTAINER', maintainer: 'Jane <j@x>' },
         { kind: 'STOPSIGNAL', signal: '9' },
         { kind: 'VOLUME', volumes: ['/a', '/b'] },
-        { kind: 'EXPOSE', ports: ['80', '443/tcp'] },
+        { kind: 'EXPOSE', ports: ['443/tcp', '80'] },
       ],
     );
   });

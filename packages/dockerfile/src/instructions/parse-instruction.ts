@@ -113,11 +113,15 @@ function build(node: InstructionNode): Instruction {
     case 'expose':
       noFlags(node);
       if (node.args.length === 0) throw new InstructionError('EXPOSE requires at least one argument');
-      return { kind: 'EXPOSE', ...base, ports: [...node.args] };
+      // BuildKit sorts the port words (as strings) before expanding them.
+      return { kind: 'EXPOSE', ...base, ports: [...node.args].sort() };
     case 'volume': {
       noFlags(node);
       if (node.args.length === 0) throw new InstructionError('VOLUME requires at least one argument');
-      return { kind: 'VOLUME', ...base, volumes: [...node.args] };
+      const volumes = node.args.map((v) => v.trim());
+      if (volumes.some((v) => v === ''))
+        throw new InstructionError('VOLUME specified can not be an empty string');
+      return { kind: 'VOLUME', ...base, volumes };
     }
     case 'user':
       noFlags(node);
