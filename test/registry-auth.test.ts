@@ -16,6 +16,7 @@ import { clientFor } from './registry/clients.js';
 import { FaultProxy } from './registry/fault-proxy.js';
 import { assembleImage, randomLayer } from './registry/images.js';
 import { startMtlsRegistry } from './registry/mtls-registry.js';
+import { startTokenRegistry } from './registry/token-registry.js';
 
 let basic: RunningRegistry;
 let plain: RunningRegistry;
@@ -231,6 +232,48 @@ describe('mutual TLS', () => {
       expect(await client.pushImage(`${registry.host}/mtls/app:1`, image)).toBe(await image.digest());
       expect((await client.head(`${registry.host}/mtls/app:1`))?.digest).toBe(await image.digest());
       await Promise.all([without.close(), client.close()]);
+    } finally {
+      await registry.stop();
+    }
+  });
+});
+
+describe('bearer tokens verified by distribution itself (auth.token)', () => {
+  it('pushes, pulls and mounts with scoped JWTs; a read-only token cannot push', async () => {
+    const registry = await startTokenRegistry({
+      username: 'ci',
+      password: 'jwt-secret',
+      readOnly: ['jwt/locked'],
+    });
+    try {
+      const events: RegistryLogEvent[] = [];
+      const client = new RegistryClient({
+        insecureRegistries: [registry.host],
+        keychain: new StaticKeychain([[registry.host, Credentials.basic('ci', 'jwt-secret')]]),
+        logger: (e) => events.push(e),
+      });
+      const image = assembleImage([randomLayer(20_000)]);
+      const digest = await client.pushImage(`${registry.host}/jwt/app:1`, image);
+      expect(await (await client.pullImage(`${registry.host}/jwt/app:1`)).digest()).toBe(digest);
+      await client.pushImage(`${registry.host}/jwt/copy:1`, image);
+      expect(events.filter((e) => e.message.startsWith('mounted blob'))).toHaveLength(2);
+      expect(registry.tokenRequests.length).toBeGreaterThan(0);
+      expect(registry.tokenRequests.every((t) => t.authorized)).toBe(true);
+      const denied = await client
+        .checkPushPermission(`${registry.host}/jwt/locked:1`)
+        .catch((e: unknown) => e);
+      expect((denied as RegistryError).code).toBe('UNAUTHORIZED');
+      expect((denied as RegistryError).message).toMatch(
+        new RegExp(`^checking push permission for ${registry.host}/jwt/locked: 401 unauthorized: `),
+      );
+      const wrong = new RegistryClient({
+        insecureRegistries: [registry.host],
+        keychain: new StaticKeychain([[registry.host, Credentials.basic('ci', 'not-it')]]),
+      });
+      const refused = await wrong.head(`${registry.host}/jwt/app:1`).catch((e: unknown) => e);
+      expect((refused as RegistryError).code).toBe('UNAUTHORIZED');
+      expectNoSecret(refused, 'not-it');
+      await Promise.all([client.close(), wrong.close()]);
     } finally {
       await registry.stop();
     }

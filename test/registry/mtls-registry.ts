@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import { killGroup, runChecked } from '../harness/index.js';
 import { createTestCertificates } from '../harness/test-ca.js';
 
@@ -62,12 +61,23 @@ export async function startMtlsRegistry(): Promise<MtlsRegistry> {
   ]);
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
-  const config = {
+  const stop = await serveRegistry(dir, {
     version: 0.1,
     log: { level: 'warn', accesslog: { disabled: true } },
     storage: { filesystem: { rootdirectory: join(dir, 'storage') } },
     http: { addr: host, tls: { certificate: certs.certFile, key: certs.keyFile, clientcas: [certs.caFile] } },
-  };
+  });
+  return { host, caFile: certs.caFile, clientCertFile, clientKeyFile, stop };
+}
+
+/**
+ * Runs `docker-registry serve` with `config` (its `http.addr` decides the port) until `stop()`,
+ * which also removes `dir`. Resolves once the port accepts connections.
+ */
+export async function serveRegistry(
+  dir: string,
+  config: { http: { addr: string } },
+): Promise<() => Promise<void>> {
   const configFile = join(dir, 'config.yml');
   await writeFile(configFile, JSON.stringify(config));
   const child = spawn('docker-registry', ['serve', configFile], { detached: true, stdio: 'ignore' });
@@ -77,15 +87,15 @@ export async function startMtlsRegistry(): Promise<MtlsRegistry> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitForTls(port, 15_000);
+    await waitForPort(Number(config.http.addr.split(':')[1]), 15_000);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { host, caFile: certs.caFile, clientCertFile, clientKeyFile, stop };
+  return stop;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -93,19 +103,18 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitForTls(port: number, timeoutMs: number): Promise<void> {
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      const socket = netConnect({ host: '127.0.0.1', port }, () => {
         socket.destroy();
         resolve(true);
       });
       socket.on('error', () => resolve(false));
     });
     if (up) return;
-    if (Date.now() > deadline)
-      throw new Error(`starting mTLS docker-registry on port ${port}: not listening`);
+    if (Date.now() > deadline) throw new Error(`starting docker-registry on port ${port}: not listening`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
