@@ -11,6 +11,7 @@ import {
 } from '@kaniko-ts/oci';
 import { RegistryClient } from '@kaniko-ts/registry';
 import {
+  assertVerified,
   attestImage,
   generateKeyPair,
   loadPrivateKey,
@@ -65,6 +66,15 @@ describe('keyless sign → verify against a real registry (distribution 2.8: ref
     const result = await signImage({ image: { registry: client, reference: ref }, ...keyless() });
     expect(result).toMatchObject({ digest, tag: '1.0', reference: `${registry.host}/keyless/app@${digest}` });
     expect(result.certificateIdentity).toBe(mock.claims.sub);
+    expect(result.certificateOidcIssuer).toBe(mock.issuer);
+    expect(result.rekorLogIndex).toBe(result.signatures[0]?.logIndex);
+    expect(result.signatureRefs).toEqual([
+      `${registry.host}/keyless/app:sha256-${digest.slice(7)}.sig`,
+      `${registry.host}/keyless/app@${result.signatures[1]?.manifestDigest}`,
+    ]);
+    expect((result.bundle as { mediaType: string }).mediaType).toBe(
+      'application/vnd.dev.sigstore.bundle.v0.3+json',
+    );
     expect(result.signatures.map((s) => s.format)).toEqual(['legacy', 'bundle']);
     expect(result.signatures.every((s) => typeof s.logIndex === 'number')).toBe(true);
 
@@ -153,6 +163,7 @@ describe('keyless sign → verify against a real registry (distribution 2.8: ref
       policy: rightPolicy(),
     });
     expect(report).toMatchObject({ verified: false, digest: repushed, format: 'none' });
+    expect(() => assertVerified(report)).toThrow(/no signatures found/);
     expect(report.failures[0]).toMatch(/no signatures found/);
     // the original digest still verifies
     const byDigest = await verifyImage({

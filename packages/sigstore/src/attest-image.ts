@@ -7,11 +7,11 @@ import { writeLegacy, writeReferrer } from './internal/write-artifacts.js';
 import { legacyAttestationLayer } from './legacy-layers.js';
 import { bundleReferrerManifest } from './referrer-manifest.js';
 import {
-  identityOf,
   logIndexOf,
   type SignatureFormat,
   type SignImageResult,
   type StoredSignature,
+  signResult,
 } from './sign-image.js';
 import { signDsse } from './sign-payload.js';
 import type { TrustedRoot } from './trusted-root.js';
@@ -79,12 +79,5 @@ export async function attestImage(options: AttestImageOptions): Promise<SignImag
       ...logIndexOf(bundle),
     });
   }
-  const identity = identityOf(bundle);
-  return {
-    reference: target.canonical,
-    digest: target.digest,
-    ...(target.tag ? { tag: target.tag } : {}),
-    ...(identity ? { certificateIdentity: identity } : {}),
-    signatures,
-  };
+  return signResult(target, signatures, bundle);
 }

@@ -60,6 +60,7 @@ describe('exportPolicy', () => {
     expect(out.warnings.join('\n')).toMatch(/policy-controller: certificate extension/);
 
     const docs = parseAllDocuments(out.yaml).map((d) => d.toJS());
+    expect(parseAllDocuments(out.kyvernoYaml).map((d) => d.toJS())).toEqual([out.kyverno]);
     expect(docs).toEqual([out.kyverno, out.policyController]);
   });
 

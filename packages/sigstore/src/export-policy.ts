@@ -9,6 +9,8 @@ export interface ExportedPolicy {
   policyController: Record<string, unknown>;
   /** both as one multi-document YAML stream */
   yaml: string;
+  kyvernoYaml: string;
+  policyControllerYaml: string;
   /** what could not be expressed in a target */
   warnings: string[];
 }
@@ -33,6 +35,8 @@ export function exportPolicy(policy: ImagePolicy): ExportedPolicy {
   const warnings: string[] = [];
   const kyverno = kyvernoClusterPolicy(policy, warnings);
   const policyController = clusterImagePolicy(policy, warnings);
-  const yaml = `${stringify(kyverno, { lineWidth: 0 })}---\n${stringify(policyController, { lineWidth: 0 })}`;
-  return { kyverno, policyController, yaml, warnings };
+  const kyvernoYaml = stringify(kyverno, { lineWidth: 0 });
+  const policyControllerYaml = stringify(policyController, { lineWidth: 0 });
+  const yaml = `${kyvernoYaml}---\n${policyControllerYaml}`;
+  return { kyverno, policyController, yaml, kyvernoYaml, policyControllerYaml, warnings };
 }

@@ -1,6 +1,8 @@
 import type { Digest } from '@kaniko-ts/oci';
 import { type Bundle, bundleToJSON } from '@sigstore/bundle';
+import { X509Certificate as SigstoreCertificate } from '@sigstore/core';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { decodeFulcioExtensions } from './fulcio-extensions.js';
 import { type ImageTarget, resolveTarget } from './image-target.js';
 import { COSIGN_SIGN_PREDICATE_TYPE, createStatement, IN_TOTO_PAYLOAD_TYPE } from './in-toto-statement.js';
 import { chainFromTrustedRoot, leafCertificate } from './internal/certificate-chain.js';
@@ -41,20 +43,59 @@ export interface SignImageResult {
   digest: Digest;
   /** the tag the image was named by */
   tag?: string;
-  /** keyless: certificate SAN */
+  /** keyless: certificate SAN and OIDC issuer */
   certificateIdentity?: string;
+  certificateOidcIssuer?: string;
+  /** Rekor log index of the first signature */
+  rekorLogIndex?: number;
   signatures: StoredSignature[];
+  /** every ref written: `repo:sha256-<hex>.sig` and/or `repo@<referrer digest>` */
+  signatureRefs: string[];
+  /** the Sigstore bundle (JSON) of the bundle-format signature, else of the legacy one */
+  bundle: unknown;
 }
 
-export function identityOf(bundle: Bundle): string | undefined {
-  const san = leafCertificate(bundle)?.subjectAltName;
-  return san?.replace(/^(URI|email):/, '').split(', ')[0];
+/** Certificate SAN and issuer of a keyless bundle. */
+export function signerOf(bundle: Bundle): { certificateIdentity?: string; certificateOidcIssuer?: string } {
+  const leaf = leafCertificate(bundle);
+  if (!leaf) return {};
+  const cert = SigstoreCertificate.parse(leaf.raw);
+  const oids = cert.extensions.map((ext) => ({
+    oid: { id: (ext.subs[0]?.toOID() ?? '').split('.').map(Number) },
+    value: ext.subs[ext.subs.length - 1]?.value ?? Buffer.alloc(0),
+  }));
+  const ext = decodeFulcioExtensions(oids);
+  const issuer = ext.issuer ?? ext.issuerV1;
+  const identity = leaf.subjectAltName?.replace(/^(URI|email):/, '').split(', ')[0];
+  return {
+    ...(identity ? { certificateIdentity: identity } : {}),
+    ...(issuer ? { certificateOidcIssuer: issuer } : {}),
+  };
 }
 
 export const logIndexOf = (b: Bundle) => {
   const e = b.verificationMaterial.tlogEntries[0];
   return e ? { logIndex: Number(e.logIndex) } : {};
 };
+
+/** Assembles the result both `signImage` and `attestImage` return. */
+export function signResult(
+  target: { canonical: string; digest: Digest; tag?: string },
+  signatures: StoredSignature[],
+  bundle: Bundle,
+): SignImageResult {
+  const rekorLogIndex = signatures.find((s) => s.logIndex !== undefined)?.logIndex;
+  return {
+    reference: target.canonical,
+    digest: target.digest,
+    ...(target.tag ? { tag: target.tag } : {}),
+    ...signerOf(bundle),
+    ...(rekorLogIndex !== undefined ? { rekorLogIndex } : {}),
+    signatures,
+    signatureRefs: signatures.map((s) => (s.tag ? `${s.store}:${s.tag}` : `${s.store}@${s.manifestDigest}`)),
+    bundle: bundleToJSON(bundle),
+  };
+}
 
 /**
  * Signs an image digest as cosign does, in both storage formats by default: the simple-signing
@@ -117,12 +158,5 @@ export async function signImage(options: SignImageOptions): Promise<SignImageRes
       ...logIndexOf(dsse),
     });
   }
-  const identity = identityOf((legacy?.bundle ?? dsse) as Bundle);
-  return {
-    reference: target.canonical,
-    digest: target.digest,
-    ...(target.tag ? { tag: target.tag } : {}),
-    ...(identity ? { certificateIdentity: identity } : {}),
-    signatures,
-  };
+  return signResult(target, signatures, (dsse ?? legacy?.bundle) as Bundle);
 }

@@ -224,3 +224,14 @@ export async function verifyImage(options: VerifyImageOptions): Promise<Verifica
     failures,
   };
 }
+
+/** Throws `VERIFICATION_FAILED` (listing the report's failures) unless the report verified. */
+export function assertVerified(report: VerificationReport): VerificationReport {
+  if (!report.verified) {
+    throw new SigstoreError(
+      'VERIFICATION_FAILED',
+      `verifying ${report.reference}: ${report.failures.join('; ')}`,
+    );
+  }
+  return report;
+}
