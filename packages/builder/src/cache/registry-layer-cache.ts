@@ -102,8 +102,9 @@ export class RegistryLayerCache implements LayerCache {
       try {
         for await (const _ of await layer.compressed());
       } catch (e) {
+        const code = (e as { code?: unknown }).code;
         this.warn(
-          `reading cache blob ${layer.descriptor().digest}: ${(e as Error).message}; treated as a miss`,
+          `reading cache blob ${layer.descriptor().digest}: ${typeof code === 'string' ? `${code}: ` : ''}${(e as Error).message}; treated as a miss`,
         );
         return undefined;
       }
