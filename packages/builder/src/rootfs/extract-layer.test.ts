@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { getAttribute } from '@napi-rs/xattr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hostileLayers } from '../../testdata/hostile/hostile-layers.mjs';
 import { BuilderError } from '../builder-error.js';
 import { extractLayer } from './extract-layer.js';
 import { encodeTarHeader, type TarWriteHeader, tarPadding, tarTrailer } from './tar-writer.js';
@@ -190,6 +191,37 @@ describe('extractLayer against hostile layers', () => {
       'f/child',
       'UNSAFE_PATH',
     );
+  });
+});
+
+describe('extractLayer against the shared hostile-layer fixtures', () => {
+  it('refuses or contains every one, writing nothing outside the root', async () => {
+    const layers = hostileLayers(sentinel);
+    expect(layers.length).toBeGreaterThanOrEqual(10);
+    for (const layer of layers) {
+      await rm(root, { recursive: true, force: true });
+      await mkdir(root);
+      const error = await extractLayer(root, Readable.from([layer.tar])).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      if (layer.expect === 'refused') {
+        expect(error, layer.name).toBeInstanceOf(BuilderError);
+        expect({
+          name: layer.name,
+          code: (error as BuilderError).code,
+          entry: (error as BuilderError).entry,
+        }).toEqual({
+          name: layer.name,
+          code: layer.code,
+          entry: layer.entry,
+        });
+        expect((error as BuilderError).message).toContain(layer.entry);
+      } else {
+        expect(error, layer.name).toBeNull();
+      }
+      await sentinelUntouched();
+    }
   });
 });
 
