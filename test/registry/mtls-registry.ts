@@ -70,14 +70,17 @@ export async function startMtlsRegistry(): Promise<MtlsRegistry> {
   return { host, caFile: certs.caFile, clientCertFile, clientKeyFile, stop };
 }
 
+/** A distribution `config.yml` (as JSON); only `http.addr` is read here. */
+export interface RegistryConfig {
+  readonly http: { readonly addr: string; readonly [key: string]: unknown };
+  readonly [key: string]: unknown;
+}
+
 /**
  * Runs `docker-registry serve` with `config` (its `http.addr` decides the port) until `stop()`,
  * which also removes `dir`. Resolves once the port accepts connections.
  */
-export async function serveRegistry(
-  dir: string,
-  config: { http: { addr: string } },
-): Promise<() => Promise<void>> {
+export async function serveRegistry(dir: string, config: RegistryConfig): Promise<() => Promise<void>> {
   const configFile = join(dir, 'config.yml');
   await writeFile(configFile, JSON.stringify(config));
   const child = spawn('docker-registry', ['serve', configFile], { detached: true, stdio: 'ignore' });

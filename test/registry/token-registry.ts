@@ -99,7 +99,7 @@ export async function startTokenRegistry(opts: {
       auth: {
         token: { realm, service: 'kaniko-ts-registry', issuer: 'kaniko-ts-test', rootcertbundle: certFile },
       },
-    } as { http: { addr: string } });
+    });
   } catch (error) {
     server.close();
     throw error;
