@@ -30,4 +30,5 @@ export {
   RegistryLayerCache,
   type RegistryLayerCacheOptions,
 } from './registry-layer-cache.js';
+export { type ReplayOptions, type ReplayTarget, replayCachedStep } from './replay-cached-step.js';
 export { digestSources, type SourceDigest, type SourceDigestRequest } from './source-digest.js';
