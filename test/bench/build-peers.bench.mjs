@@ -69,53 +69,28 @@ try {
     await storage.drop();
   }
 
+  const failed = [];
   for (const row of rows) {
-    const context = join(scratch, `ctx-${row.id}`);
-    await row.prepare(context);
-    const tag = `localhost/bench-${row.id}:latest`;
-    const cell = { kanikoCold: [], buildahCold: [], kanikoWarm: [], buildahWarm: [] };
-    let warmStorage;
-    const lastCold = {};
-    process.stdout.write(`\n${row.title}: cold`);
-    for (let i = 0; i < RUNS; i++) {
-      for (const who of i % 2 ? ['buildah', 'kaniko'] : ['kaniko', 'buildah']) {
-        const destination = `${host}/bench/${row.id}-${who}-cold-${i}:latest`;
-        if (who === 'kaniko') {
-          cell.kanikoCold.push(
-            await runKaniko({ ...kaniko, scratch, context, destination, registryHost: host }),
-          );
-        } else {
-          const storage = await buildahStorage(scratch, env.containersEnv);
-          cell.buildahCold.push(
-            await runBuildah({
-              storage,
-              env: env.containersEnv,
-              context,
-              destination,
-              registryHost: host,
-              tag,
-            }),
-          );
-          if (warmStorage) await warmStorage.drop();
-          warmStorage = storage; // the last cold run's storage is the warm runs' cache
-        }
-        lastCold[who] = destination;
-        process.stdout.write('.');
-      }
-    }
-    if (WARM) {
-      process.stdout.write(' warm');
+    try {
+      const context = join(scratch, `ctx-${row.id}`);
+      await row.prepare(context);
+      const tag = `localhost/bench-${row.id}:latest`;
+      const cell = { kanikoCold: [], buildahCold: [], kanikoWarm: [], buildahWarm: [] };
+      let warmStorage;
+      const lastCold = {};
+      process.stdout.write(`\n${row.title}: cold`);
       for (let i = 0; i < RUNS; i++) {
         for (const who of i % 2 ? ['buildah', 'kaniko'] : ['kaniko', 'buildah']) {
-          const destination = `${host}/bench/${row.id}-${who}-warm:latest`;
+          const destination = `${host}/bench/${row.id}-${who}-cold-${i}:latest`;
           if (who === 'kaniko') {
-            cell.kanikoWarm.push(
+            cell.kanikoCold.push(
               await runKaniko({ ...kaniko, scratch, context, destination, registryHost: host }),
             );
           } else {
-            cell.buildahWarm.push(
+            const storage = await buildahStorage(scratch, env.containersEnv);
+            cell.buildahCold.push(
               await runBuildah({
-                storage: warmStorage,
+                storage,
                 env: env.containersEnv,
                 context,
                 destination,
@@ -123,37 +98,75 @@ try {
                 tag,
               }),
             );
+            if (warmStorage) await warmStorage.drop();
+            warmStorage = storage; // the last cold run's storage is the warm runs' cache
           }
+          lastCold[who] = destination;
           process.stdout.write('.');
         }
       }
+      if (WARM) {
+        process.stdout.write(' warm');
+        for (let i = 0; i < RUNS; i++) {
+          for (const who of i % 2 ? ['buildah', 'kaniko'] : ['kaniko', 'buildah']) {
+            const destination = `${host}/bench/${row.id}-${who}-warm:latest`;
+            if (who === 'kaniko') {
+              cell.kanikoWarm.push(
+                await runKaniko({ ...kaniko, scratch, context, destination, registryHost: host }),
+              );
+            } else {
+              cell.buildahWarm.push(
+                await runBuildah({
+                  storage: warmStorage,
+                  env: env.containersEnv,
+                  context,
+                  destination,
+                  registryHost: host,
+                  tag,
+                }),
+              );
+            }
+            process.stdout.write('.');
+          }
+        }
+      }
+      process.stdout.write('\n');
+      await warmStorage?.drop();
+      await rm(context, { recursive: true, force: true });
+      results.push({
+        row,
+        published: PUBLISHED[row.id],
+        cells: Object.fromEntries(
+          Object.entries(cell).map(([k, ms]) => [
+            k,
+            ms.length === 0
+              ? undefined
+              : {
+                  ...summarize(ms.map((m) => m.seconds)),
+                  peakRssMiB: Math.max(...ms.map((m) => m.peakRssMiB)),
+                  runs: ms,
+                },
+          ]),
+        ),
+        images: {
+          kaniko: await pushedImageSummary(env.registry.url, lastCold.kaniko),
+          buildah: await pushedImageSummary(env.registry.url, lastCold.buildah),
+        },
+      });
+    } catch (e) {
+      // a row that fails is reported and the others still run
+      failed.push(`${row.id}: ${e instanceof Error ? e.message : String(e)}`);
+      console.log(`\n${row.title}: FAILED: ${failed.at(-1).slice(0, 2000)}`);
     }
-    process.stdout.write('\n');
-    await warmStorage?.drop();
-    await rm(context, { recursive: true, force: true });
-    results.push({
-      row,
-      published: PUBLISHED[row.id],
-      cells: Object.fromEntries(
-        Object.entries(cell).map(([k, ms]) => [
-          k,
-          ms.length === 0
-            ? undefined
-            : {
-                ...summarize(ms.map((m) => m.seconds)),
-                peakRssMiB: Math.max(...ms.map((m) => m.peakRssMiB)),
-                runs: ms,
-              },
-        ]),
-      ),
-      images: {
-        kaniko: await pushedImageSummary(env.registry.url, lastCold.kaniko),
-        buildah: await pushedImageSummary(env.registry.url, lastCold.buildah),
-      },
-    });
   }
   load.push(loadavg()[0]);
-  console.log(formatReport(results, { runs: RUNS, warm: WARM, flavour: kaniko.flavour, load }));
+  if (results.length > 0) {
+    console.log(formatReport(results, { runs: RUNS, warm: WARM, flavour: kaniko.flavour, load }));
+  }
+  if (failed.length > 0) {
+    console.log(`\nfailed rows:\n${failed.map((f) => `- ${f}`).join('\n')}`);
+    process.exitCode = 1;
+  }
 } finally {
   await rm(scratch, { recursive: true, force: true });
   await env.stop();
