@@ -23,7 +23,9 @@ import {
   npmTree,
   pythonDistributions,
   pythonTree,
+  rpmBdbRoot,
   rpmQa,
+  rpmQaBdb,
   rpmRoot,
 } from './sbom/fixtures.js';
 import { cycloneDxErrors, spdxErrors } from './sbom/validate.js';
@@ -221,4 +223,28 @@ describe('language and rpm ecosystems against their own tools', () => {
       await rm(work, { recursive: true, force: true });
     }
   });
+
+  for (const pageSize of [512, 65536] as const) {
+    it(`rpm: legacy Berkeley DB Packages (${pageSize}-byte pages) equals rpm -qa with the bdb_ro backend`, async () => {
+      const root = join(await rpmBdbRoot(pageSize), 'root');
+      const truth = await rpmQaBdb(root);
+      expect(truth.length).toBe(2);
+      const inv = await catalogDirectory(root, { name: 'rpm-bdb' });
+      expect(inv.warnings).toEqual([]);
+      expect(
+        accuracy(
+          inv.packages.map((p) => p.purl),
+          truth.map((t) => ({
+            type: 'rpm',
+            namespace: 'fedora',
+            name: t.name,
+            version: `${t.version}-${t.release}`,
+            qualifiers: { arch: t.arch, ...(t.epoch ? { epoch: t.epoch } : {}) },
+          })),
+          ['arch', 'epoch'],
+        ),
+      ).toMatchObject({ recall: 1, precision: 1 });
+      await documentsValid(inv);
+    });
+  }
 });

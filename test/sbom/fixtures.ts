@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import {
   ensureBaseImages,
   ensureTools,
@@ -33,6 +34,7 @@ export const SBOM_TOOLS: readonly ToolSpec[] = [
   tool('python3', 'python3'),
   tool('dpkg-deb', 'dpkg'),
   tool('objcopy', 'binutils'),
+  tool('db5.3_load', 'db5.3-util'),
 ];
 
 export async function ensureSbomTools(): Promise<void> {
@@ -425,5 +427,72 @@ export async function rpmQa(
       release: release!,
       arch: arch!,
       license: license!,
+    }));
+}
+
+/**
+ * The same two rpm headers in a legacy Berkeley DB hash `Packages` file (RHEL/CentOS ≤ 8 layout),
+ * written by Berkeley DB's own `db5.3_load` from the sqlite rpmdb's header blobs. A 512-byte page
+ * size forces overflow pages, 64 KiB keeps the headers on the hash pages.
+ */
+export async function rpmBdbRoot(pageSize: 512 | 65536): Promise<string> {
+  const sqliteRoot = join(await rpmRoot(), 'root');
+  return cached(`rpm-bdb-${pageSize}`, async (dir) => {
+    const db = new DatabaseSync(join(sqliteRoot, 'var/lib/rpm/rpmdb.sqlite'), { readOnly: true });
+    const rows = db.prepare('SELECT hnum, blob FROM Packages').all() as { hnum: number; blob: Uint8Array }[];
+    db.close();
+    // db_load -T: paired key/data lines, bytes outside printable ASCII (and backslash) as \xx.
+    const esc = (b: Uint8Array) =>
+      [...b]
+        .map((x) =>
+          x >= 0x21 && x <= 0x7e && x !== 0x5c
+            ? String.fromCharCode(x)
+            : `\\${x.toString(16).padStart(2, '0')}`,
+        )
+        .join('');
+    let text = '';
+    for (const r of rows) {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(r.hnum);
+      text += `${esc(key)}\n${esc(r.blob)}\n`;
+    }
+    await mkdir(join(dir, 'root/var/lib/rpm'), { recursive: true });
+    await mkdir(join(dir, 'root/etc'), { recursive: true });
+    await writeFile(join(dir, 'root/etc/os-release'), readFileSync(join(sqliteRoot, 'etc/os-release')));
+    await runChecked(
+      'db5.3_load',
+      ['-T', '-t', 'hash', '-c', `db_pagesize=${pageSize}`, join(dir, 'root/var/lib/rpm/Packages')],
+      {
+        input: text,
+      },
+    );
+  });
+}
+
+/** `rpm -qa` through rpm's own read-only Berkeley DB backend. */
+export async function rpmQaBdb(
+  root: string,
+): Promise<{ name: string; epoch?: string; version: string; release: string; arch: string }[]> {
+  const out = await runChecked('rpm', [
+    '--root',
+    root,
+    '--dbpath',
+    '/var/lib/rpm',
+    '--define',
+    '_db_backend bdb_ro',
+    '-qa',
+    '--qf',
+    '%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n',
+  ]);
+  return out.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'))
+    .map(([name, epoch, version, release, arch]) => ({
+      name: name!,
+      ...(epoch !== '(none)' ? { epoch: epoch! } : {}),
+      version: version!,
+      release: release!,
+      arch: arch!,
     }));
 }
