@@ -39,18 +39,34 @@ export function parseCsvRecord(text: string): string[] {
   }
 }
 
-function parseBool(value: string, field: string): boolean {
-  const v = value.toLowerCase();
-  if (['1', 't', 'true'].includes(v)) return true;
-  if (['0', 'f', 'false'].includes(v)) return false;
-  throw new InstructionError(`invalid boolean value '${value}' in '${field}'`, field);
+/** Go's strconv.ParseBool. */
+function parseBool(value: string, key: string, field: string): boolean {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
+  throw new InstructionError(`invalid value for ${key}: ${value}`, field);
 }
 
-function parseUint(value: string, radix: 8 | 10, field: string): number {
+function parseUint(value: string, radix: 8 | 10, key: string, field: string): number {
   const ok = radix === 8 ? /^[0-7]+$/.test(value) : /^\d+$/.test(value);
   const n = Number.parseInt(value, radix);
-  if (!ok || n > 0xffffffff) throw new InstructionError(`invalid value '${value}' in '${field}'`, field);
+  if (!ok || n > 0xffffffff) throw new InstructionError(`invalid value ${value} for ${key}`, field);
   return n;
+}
+
+/**
+ * What BuildKit checks when it parses the instruction (values are only validated once expanded, at
+ * plan time): the CSV, and that `from=` uses no variables.
+ */
+export function checkMountSpec(spec: string): void {
+  for (const field of parseCsvRecord(spec)) {
+    const eq = field.indexOf('=');
+    if (eq > 0 && field.slice(0, eq).toLowerCase() === 'from' && /\$./.test(field.slice(eq + 1))) {
+      throw new InstructionError(
+        "'from' doesn't support variable expansion, define alias stage instead",
+        field,
+      );
+    }
+  }
 }
 
 const TYPES = ['bind', 'cache', 'tmpfs', 'secret', 'ssh'] as const;
@@ -86,7 +102,7 @@ export function parseMount(spec: string, expand: (word: string) => string, sshIn
       else throw new InstructionError(`invalid field '${field}' must be a key=value pair`, field);
       continue;
     }
-    const value = key === 'type' ? field.slice(eq + 1) : expand(field.slice(eq + 1));
+    const value = expand(field.slice(eq + 1));
     switch (key) {
       case 'type': {
         const t = value.toLowerCase();
@@ -109,16 +125,16 @@ export function parseMount(spec: string, expand: (word: string) => string, sshIn
         break;
       case 'readonly':
       case 'ro':
-        readonly = parseBool(value, field);
+        readonly = parseBool(value, key, field);
         break;
       case 'rw':
       case 'readwrite':
-        readonly = !parseBool(value, field);
+        readonly = !parseBool(value, key, field);
         break;
       case 'required':
         if (type !== 'secret' && type !== 'ssh')
           throw new InstructionError(`unexpected key '${key}' for mount type '${type}'`, field);
-        required = parseBool(value, field);
+        required = parseBool(value, key, field);
         break;
       case 'size':
         if (type !== 'tmpfs')
@@ -137,13 +153,13 @@ export function parseMount(spec: string, expand: (word: string) => string, sshIn
         sharing = value.toLowerCase();
         break;
       case 'mode':
-        mode = parseUint(value, 8, field);
+        mode = parseUint(value, 8, key, field);
         break;
       case 'uid':
-        uid = parseUint(value, 10, field);
+        uid = parseUint(value, 10, key, field);
         break;
       case 'gid':
-        gid = parseUint(value, 10, field);
+        gid = parseUint(value, 10, key, field);
         break;
       case 'env':
         if (type !== 'secret')

@@ -70,8 +70,8 @@ describe('instruction errors carry file:line:column and the offending text', () 
       'Dockerfile:2:15: parsing RUN: unsupported network mode: bridge: "bridge"',
     ],
     [
-      'FROM a\nRUN --mount=type=nfs,target=/x x',
-      'Dockerfile:2:13: parsing RUN: unsupported mount type "nfs": "type=nfs"',
+      'FROM a AS b\nRUN --mount=type=bind,from=$X,target=/x x',
+      "Dockerfile:2:23: parsing RUN: 'from' doesn't support variable expansion, define alias stage instead: \"from=$X\"",
     ],
     ['FROM a\nBOGUS x', 'Dockerfile:2:1: parsing BOGUS: unknown instruction: BOGUS: "BOGUS"'],
     ['FROM a\nENV', 'Dockerfile:2:1: parsing ENV: ENV requires at least one argument: "ENV"'],
@@ -205,7 +205,8 @@ describe('RUN --mount', () => {
     ['type=bind,target=/x,size=1m', /unexpected key 'size' for mount type 'bind'/],
     ['type=bind,target=/x,bogus=1', /unexpected key 'bogus'/],
     ['type=bind,target=/x,oops', /must be a key=value pair/],
-    ['type=cache,target=/x,uid=-1', /invalid value '-1'/],
+    ['type=cache,target=/x,uid=-1', /invalid value -1 for uid/],
+    ['type=secret,id=a,required=maybe', /invalid value for required: maybe/],
   ])('%s', (spec, message) => {
     expect(() => parseMount(spec, id)).toThrow(message);
   });

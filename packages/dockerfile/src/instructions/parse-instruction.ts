@@ -1,9 +1,9 @@
 import { DockerfileError } from '../dockerfile-error.js';
 import type { InstructionNode } from '../parser/node.js';
 import { Flags, InstructionError } from './flags.js';
-import { parseMount } from './mounts.js';
+import { checkMountSpec, parseMount } from './mounts.js';
 import { parseCopy, parseHealthcheck } from './parse-copy-health.js';
-import type { ArgDefinition, CommandLine, Instruction, KeyValue } from './types.js';
+import type { ArgDefinition, CommandLine, Instruction, KeyValue, Mount } from './types.js';
 
 export interface InstructionParseOptions {
   file?: string;
@@ -78,10 +78,16 @@ function build(node: InstructionNode): Instruction {
         throw new InstructionError(`unsupported security mode: ${security}`, security);
       }
       const mountSpecs = flags.list('mount');
-      let ssh = 0;
-      const mounts = mountSpecs.some((s) => s.includes('$'))
-        ? []
-        : mountSpecs.map((s) => parseMount(s, (w) => w, s.toLowerCase().includes('type=ssh') ? ssh++ : 0));
+      for (const spec of mountSpecs) checkMountSpec(spec);
+      // Values are validated once expanded (plan time); here the mounts are read as written when they can be.
+      let mounts: Mount[] = [];
+      try {
+        let ssh = 0;
+        mounts = mountSpecs.map((s) => parseMount(s, (w) => w, /type=ssh/i.test(s) ? ssh++ : 0));
+      } catch (e) {
+        if (!(e instanceof InstructionError)) throw e;
+        mounts = [];
+      }
       return {
         kind: 'RUN',
         ...base,

@@ -39,9 +39,13 @@ describe('stage errors', () => {
       'FROM a\nWORKDIR ${X:?must be set}',
       'Dockerfile:2:1: expanding failed to process "${X:?must be set}": X: must be set: "WORKDIR ${X:?must be set}"',
     ],
+    [
+      'FROM a\nARG T\nRUN --mount=type=$T,target=/x x',
+      'Dockerfile:3:1: planning RUN: unsupported mount type "nfs": "type=$T"',
+    ],
     ['FROM a\nEXPOSE 80/foo', 'Dockerfile:2:1: planning EXPOSE: invalid containerPort: 80/foo: "80/foo"'],
   ])('%s', (src, message) => {
-    expect(planError(src).message).toBe(message);
+    expect(planError(src, { buildArgs: { T: 'nfs' } }).message).toBe(message);
   });
   it('a dependency cycle is reported with the stage', () => {
     const e = planError('FROM a AS one\nCOPY --from=two /x /y\nFROM one AS two\nCOPY --from=one /a /b\n', {
