@@ -6,6 +6,7 @@ import {
   parseImageIndexManifest,
   parseImageManifest,
   randomImage,
+  readLayout,
   sha256,
   writeLayout,
 } from '@kaniko-ts/oci';
@@ -388,6 +389,23 @@ describe('storage options', () => {
       const report = await verifyImage({ image, trustedRoot, policy: { publicKey: files.publicKeyPem } });
       expect(report.failures).toEqual([]);
       expect(report).toMatchObject({ verified: true, format: 'bundle' });
+      const legacy = await verifyImage({
+        image,
+        trustedRoot,
+        policy: { publicKey: files.publicKeyPem },
+        format: 'legacy',
+      });
+      expect(legacy).toMatchObject({ verified: true, format: 'legacy' });
+      // the layout stays readable by @kaniko-ts/oci, with the image tag untouched
+      expect((await (await readLayout(dir)).resolve({ tag: 'v1' })).digest).toBe(report.digest);
+      // another image in the same layout has no signatures
+      await writeLayout(dir, await randomImage({ layers: 1, seed: 12 }), { tag: 'v2' });
+      const other = await verifyImage({
+        image: { layout: dir, tag: 'v2' },
+        trustedRoot,
+        policy: { publicKey: files.publicKeyPem },
+      });
+      expect(other.verified).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
