@@ -102,7 +102,14 @@ describe('provenance', () => {
     subjects: [{ name: 'registry.example.com/team/app', digest: D('a') }],
     dockerfile: { path: 'Dockerfile', digest: D('d') },
     context: { digest: D('c') },
-    buildArgs: { VERSION: '1.2', NPM_TOKEN: 'secret-value', CUSTOM: 'hidden' },
+    buildArgs: {
+      VERSION: '1.2',
+      AUTHOR: 'me',
+      NPM_TOKEN: 'secret-value',
+      GPG_KEY: 'k1',
+      DB_PASSWORD: 'p1',
+      CUSTOM: 'hidden',
+    },
     secretNames: ['CUSTOM'],
     baseImages: [{ name: 'docker.io/library/debian:12', digest: D('b') }],
     builderId: 'https://github.com/org/repo/.github/workflows/build.yml@refs/heads/main',
@@ -131,7 +138,8 @@ describe('provenance', () => {
       };
       runDetails: { metadata: { invocationId: string } };
     };
-    expect(p.buildDefinition.externalParameters.buildArgs).toEqual({ VERSION: '1.2' });
+    expect(p.buildDefinition.externalParameters.buildArgs).toEqual({ AUTHOR: 'me', VERSION: '1.2' });
+    for (const v of ['k1', 'p1']) expect(text).not.toContain(v);
     expect(p.runDetails.metadata.invocationId).toBe('https://github.com/org/repo/actions/runs/42/attempts/2');
     expect(p.buildDefinition.resolvedDependencies).toContainEqual({
       uri: 'git+https://github.com/org/repo@refs/heads/main',

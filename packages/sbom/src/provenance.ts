@@ -35,7 +35,8 @@ export const PROVENANCE_PREDICATE_TYPE = 'https://slsa.dev/provenance/v1';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const BUILD_TYPE = 'https://kaniko-ts.dev/build/v1';
 
-const SECRETISH = /(secret|token|passw(or)?d|passwd|credential|private[_-]?key|api[_-]?key|auth)/i;
+const SECRETISH =
+  /(secret|token|passw(or)?d|passwd|passphrase|credential|private[_-]?key|api[_-]?key|access[_-]?key|(^|[_-])auth([_-]|$)|(^|[_-])key$)/i;
 
 function digestRecord(digest: string, what: string): Record<string, string> {
   const m = /^(sha256|sha512):([0-9a-f]+)$/.exec(digest);
