@@ -1,5 +1,11 @@
 import { sha256 } from '@kaniko-ts/oci';
-import { RegistryError, type RegistryLogEvent } from '@kaniko-ts/registry';
+import {
+  Credentials,
+  RegistryClient,
+  RegistryError,
+  type RegistryLogEvent,
+  StaticKeychain,
+} from '@kaniko-ts/registry';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningRegistry, startRegistry } from './harness/index.js';
 import { clientFor } from './registry/clients.js';
@@ -215,5 +221,36 @@ describe('push through a faulty proxy', () => {
     );
     expect(head.status).toBe(404);
     await c.close();
+  });
+});
+
+describe('redirects', () => {
+  it('follows a blob redirect to another host without sending credentials there', async () => {
+    const bearer = await new FaultProxy(registry.url, { username: 'u', password: 'redirect-secret' }).start();
+    const storage = await new FaultProxy(registry.url).start();
+    const { layers } = await seed('redirected');
+    const digest = layers[0]!.layer.descriptor().digest;
+    bearer.rules.push({
+      method: 'GET',
+      path: new RegExp(`/blobs/${digest}`),
+      fault: {
+        kind: 'status',
+        status: 307,
+        headers: { location: `http://${storage.host}/v2/faults/redirected/blobs/${digest}` },
+      },
+    });
+    const c = new RegistryClient({
+      insecureRegistries: [bearer.host, storage.host],
+      keychain: new StaticKeychain([[bearer.host, Credentials.basic('u', 'redirect-secret')]]),
+    });
+    const image = await c.pullImage(`${bearer.host}/faults/redirected:1`);
+    const [layer] = await image.layers();
+    expect(sha256(Buffer.concat(await (await layer!.compressed()).toArray()))).toBe(digest);
+    expect(storage.log.map((l) => [l.method, l.path, l.authorization])).toEqual([
+      ['GET', `/v2/faults/redirected/blobs/${digest}`, undefined],
+    ]);
+    expect(bearer.log.some((l) => l.authorization?.startsWith('Bearer '))).toBe(true);
+    await c.close();
+    await Promise.all([bearer.stop(), storage.stop()]);
   });
 });

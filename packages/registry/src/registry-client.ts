@@ -18,7 +18,7 @@ import { attachReferrerTo, type ListReferrersOptions, listReferrersOf } from './
 import { RegistryError } from './registry-error.js';
 import { openBlob } from './remote-blob.js';
 import { fetchFromEndpoints, pullImage, remoteView } from './remote-image.js';
-import { headManifest, putManifest, type RemoteManifest } from './remote-manifest.js';
+import { fetchManifest, headManifest, putManifest, type RemoteManifest } from './remote-manifest.js';
 import { type ClientCertificate, hostListed } from './transport/host-options.js';
 import { HttpTransport, type RegistryLogEvent } from './transport/http-transport.js';
 import { defaultRetryPolicy, type RetryPolicy } from './transport/retry-policy.js';
@@ -165,7 +165,8 @@ export class RegistryClient {
   /** Points `tag` at the manifest `ref` names (same repository); returns the digest. */
   async tag(ref: Reference | string, tag: string): Promise<Digest> {
     const source = this.#ref(ref);
-    const remote = await fetchFromEndpoints(this.#ctx, source);
+    // a write: read from the registry itself, never from a mirror
+    const remote = await fetchManifest(this.#ctx, source);
     return (await putManifest(this.#ctx, source.withTag(tag), remote.bytes, remote.descriptor.mediaType))
       .digest;
   }
