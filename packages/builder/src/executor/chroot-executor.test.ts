@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuilderError } from '../builder-error.js';
 import { readTar } from '../rootfs/tar-reader.js';
 import { OverlaySnapshotter } from '../snapshot/overlay-snapshotter.js';
+import { StatWalkSnapshotter } from '../snapshot/stat-walk-snapshotter.js';
 import { ChrootExecutor } from './chroot-executor.js';
 import { detectExecutor } from './detect-executor.js';
 import type { RunOptions } from './executor.js';
@@ -238,6 +239,37 @@ describe('ChrootExecutor', () => {
     await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
     await rm(join(root, 'made'));
   });
+});
+
+describe('ChrootExecutor with both snapshotters', () => {
+  it.each([
+    ['stat walk', () => new StatWalkSnapshotter()],
+    ['overlay', () => new OverlaySnapshotter({ stateDir: join(base, 'state2') })],
+  ])(
+    'a RUN that changes nothing gives an empty layer (%s): mount points leave no trace',
+    async (_n, make) => {
+      const s = make();
+      const { runRoot } = await s.prepare(root);
+      const code = await exec.run({
+        root: runRoot,
+        argv: ['/bin/sh', '-c', 'cat /etc/hosts /etc/resolv.conf > /dev/null && ls /proc/self > /dev/null'],
+        env: { PATH: '/bin' },
+        cwd: '/',
+        user: { uid: 0, gid: 0 },
+        mounts: [{ type: 'tmpfs', target: '/run/scratch' }],
+      });
+      expect(code).toBe(0);
+      const sink = new PassThrough();
+      const chunks: Buffer[] = [];
+      sink.on('data', (c: Buffer) => chunks.push(c));
+      const stats = await s.snapshot(sink);
+      await s.dispose();
+      const names: string[] = [];
+      for await (const e of readTar(Readable.from([Buffer.concat(chunks)]))) names.push(e.header.name);
+      expect(names).toEqual([]);
+      expect(stats.entries).toBe(0);
+    },
+  );
 });
 
 describe('detectExecutor', () => {

@@ -1,6 +1,7 @@
-import { lstat, mkdir, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { BuilderError } from '../builder-error.js';
 import { RootResolver } from '../rootfs/root-resolver.js';
+import { runTool } from '../rootfs/special-files.js';
 
 interface Created {
   abs: string;
@@ -16,7 +17,7 @@ interface Created {
 export class MountPoints {
   private readonly resolver: RootResolver;
   private readonly created: Created[] = [];
-  private readonly parentTimes = new Map<string, { atime: Date; mtime: Date }>();
+  private readonly parentTimes = new Map<string, bigint>();
 
   constructor(root: string) {
     this.resolver = new RootResolver(root);
@@ -26,8 +27,8 @@ export class MountPoints {
     const parent = abs.slice(0, abs.lastIndexOf('/'));
     if (this.parentTimes.has(parent) || this.created.some((c) => c.abs === parent)) return;
     // a directory created to stay (the working directory) keeps its new timestamps
-    const st = await stat(parent);
-    this.parentTimes.set(parent, { atime: st.atime, mtime: st.mtime });
+    const st = await stat(parent, { bigint: true });
+    this.parentTimes.set(parent, st.mtimeNs);
   }
 
   /** Returns the host path where a mount of `kind` at `target` (inside the root) must go. */
@@ -73,7 +74,13 @@ export class MountPoints {
       }
     }
     this.created.length = 0;
-    for (const [abs, t] of this.parentTimes) await utimes(abs, t.atime, t.mtime).catch(() => undefined);
+    // exact to the nanosecond (Node's utimes takes float seconds), so a stat walk sees no change
+    for (const [abs, ns] of this.parentTimes) {
+      const stamp = `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
+      await runTool('touch', ['-h', '-m', '-d', stamp, abs], `restoring the mtime of ${abs}`).catch(
+        () => undefined,
+      );
+    }
     this.parentTimes.clear();
   }
 }

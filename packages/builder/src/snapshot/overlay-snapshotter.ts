@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import {
   chmod,
   lchown,
@@ -135,7 +136,7 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   /** Lists the change set held by the upper directory (unmounted). */
-  private async changes(rel: string, items: LayerItem[]): Promise<void> {
+  private async changes(rel: string, items: LayerItem[], root: string): Promise<void> {
     const upperAbs = rel === '' ? this.dir('upper') : `${this.dir('upper')}/${rel}`;
     for (const name of await readdir(upperAbs)) {
       const child = rel === '' ? name : `${rel}/${name}`;
@@ -146,12 +147,19 @@ export class OverlaySnapshotter implements Snapshotter {
         items.push({ kind: 'whiteout', rel: child });
         continue;
       }
-      items.push({ kind: 'entry', rel: child, abs });
-      if (st.isDirectory()) {
-        if ((await readXattr(abs, OPAQUE_XATTR))?.toString() === 'y')
-          items.push({ kind: 'opaque', rel: child });
-        await this.changes(child, items);
+      if (!st.isDirectory()) {
+        items.push({ kind: 'entry', rel: child, abs });
+        continue;
       }
+      const opaque = (await readXattr(abs, OPAQUE_XATTR))?.toString() === 'y';
+      const below: LayerItem[] = [];
+      await this.changes(child, below, root);
+      // a directory only copied up (e.g. around a mount point that was created and removed
+      // again) with nothing below it and its lower metadata unchanged is not a change
+      if (!opaque && below.length === 0 && (await sameAsLower(abs, st, `${root}/${child}`))) continue;
+      items.push({ kind: 'entry', rel: child, abs });
+      if (opaque) items.push({ kind: 'opaque', rel: child });
+      items.push(...below);
     }
   }
 
@@ -163,7 +171,7 @@ export class OverlaySnapshotter implements Snapshotter {
     await unmount(this.dir('merged'));
     this.mounted = false;
     const items: LayerItem[] = [];
-    await this.changes('', items);
+    await this.changes('', items, root);
     const stats = await writeLayer(items, sink, opts);
     await this.merge('', root);
     await rm(this.dir('upper'), { recursive: true, force: true });
@@ -211,6 +219,15 @@ export class OverlaySnapshotter implements Snapshotter {
     if (this.own !== undefined) await rm(this.own, { recursive: true, force: true });
     this.own = undefined;
   }
+}
+
+async function sameAsLower(upperAbs: string, upper: Stats, lowerAbs: string): Promise<boolean> {
+  const lower = await lstatOrNull(lowerAbs);
+  if (!lower?.isDirectory()) return false;
+  if (lower.mode !== upper.mode || lower.uid !== upper.uid || lower.gid !== upper.gid) return false;
+  if (lower.mtimeMs !== upper.mtimeMs) return false;
+  const [a, b] = await Promise.all([readXattrs(upperAbs), readXattrs(lowerAbs)]);
+  return a.size === b.size && [...a].every(([k, v]) => b.get(k)?.equals(v) === true);
 }
 
 async function copyDirMetadata(from: string, to: string): Promise<void> {

@@ -49,12 +49,19 @@ function hashFile(abs: string): Promise<string> {
   });
 }
 
+/**
+ * Directories are compared without ctime and size: those change whenever an entry is added or
+ * removed, which the entries themselves already show (and a mount point created and removed again
+ * by the executor must not make its parent a change). A directory's own change — mode, owner,
+ * mtime, replacement (inode) — still counts; an xattr-only change of a directory is not seen.
+ */
 function sameMetadata(a: PathRecord, b: PathRecord): boolean {
+  const dir = (a.mode & S_IFMT) === S_IFDIR;
   return (
     a.mode === b.mode &&
-    a.size === b.size &&
+    (dir || a.size === b.size) &&
     a.mtimeNs === b.mtimeNs &&
-    a.ctimeNs === b.ctimeNs &&
+    (dir || a.ctimeNs === b.ctimeNs) &&
     a.ino === b.ino &&
     a.uid === b.uid &&
     a.gid === b.gid &&
