@@ -24,6 +24,7 @@ export class Flags {
   private parse(words: readonly string[], spec: Readonly<Record<string, FlagKind>>): void {
     for (const word of words) {
       if (!word.startsWith('--')) throw new InstructionError(`arg should start with -- : ${word}`, word);
+      if (word === '--') return;
       let name = word.slice(2);
       let value: string | undefined;
       const eq = name.indexOf('=');
@@ -35,6 +36,7 @@ export class Flags {
       if (kind === undefined) throw new InstructionError(`unknown flag: ${name}`, word);
       if (kind === 'bool') {
         if (this.bools.has(name)) throw new InstructionError(`Duplicate flag specified: ${name}`, word);
+        if (value === '') throw new InstructionError(`Missing a value on flag: ${name}`, word);
         const v = value === undefined ? 'true' : value.toLowerCase();
         if (v !== 'true' && v !== 'false') {
           throw new InstructionError(`expecting boolean value for flag ${name}, not: ${value}`, word);
