@@ -2,13 +2,23 @@
 // Bundles each GitHub Action's entry (packages/github/src/actions/<step>.ts) into
 // actions/<step>/dist/index.js with esbuild: ESM, Node 24, all dependencies inlined.
 // `--check` rebuilds in memory and fails when a committed bundle differs (CI's check-dist).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
+// `--from-head`: bundle the committed sources (git archive HEAD), not the working tree, so a bundle
+// never contains someone's uncommitted edits in a shared checkout.
+const fromHead = process.argv.includes('--from-head');
+let srcRoot = root;
+if (fromHead) {
+  srcRoot = mkdtempSync(join(tmpdir(), 'kaniko-ts-head-'));
+  execFileSync('sh', ['-c', `git -C "${root}" archive HEAD packages tsconfig.base.json | tar -x -C "${srcRoot}"`]);
+}
 export const ACTION_STEPS = ['build', 'sign', 'attest-sbom', 'verify', 'index'];
 
 /** Resolve @kaniko-ts/<pkg> to its TypeScript sources, so bundles never depend on a stale dist. */
@@ -16,7 +26,7 @@ const sources = {
   name: 'kaniko-ts-sources',
   setup(b) {
     b.onResolve({ filter: /^@kaniko-ts\/[a-z-]+$/ }, (args) => ({
-      path: join(root, 'packages', args.path.slice('@kaniko-ts/'.length), 'src', 'index.ts'),
+      path: join(srcRoot, 'packages', args.path.slice('@kaniko-ts/'.length), 'src', 'index.ts'),
     }));
   },
 };
@@ -26,7 +36,8 @@ for (const step of ACTION_STEPS) {
   const out = join(root, 'actions', step, 'dist', 'index.js');
   const result = await build({
     absWorkingDir: root,
-    entryPoints: [join('packages', 'github', 'src', 'actions', `${step}.ts`)],
+    entryPoints: [join(srcRoot, 'packages', 'github', 'src', 'actions', `${step}.ts`)],
+    nodePaths: [join(root, 'node_modules')],
     bundle: true,
     platform: 'node',
     target: 'node24',
@@ -37,22 +48,28 @@ for (const step of ACTION_STEPS) {
     keepNames: true,
     legalComments: 'none',
     logLevel: 'warning',
+    // Native addons (the builder's xattr binding) are copied next to the bundle and loaded from there.
+    loader: { '.node': 'copy' },
     plugins: [sources],
     banner: {
       js: "import { createRequire as __kanikoCreateRequire } from 'node:module'; const require = __kanikoCreateRequire(import.meta.url);",
     },
   });
-  const text = result.outputFiles[0].contents;
-  if (check) {
-    const same = existsSync(out) && Buffer.compare(readFileSync(out), Buffer.from(text)) === 0;
-    if (!same) {
-      drift++;
-      console.error(`actions/${step}/dist/index.js is out of date: run node scripts/gen-bundles.mjs`);
+  for (const file of result.outputFiles) {
+    const rel = relative(root, file.path);
+    if (check) {
+      const same =
+        existsSync(file.path) && Buffer.compare(readFileSync(file.path), Buffer.from(file.contents)) === 0;
+      if (!same) {
+        drift++;
+        console.error(`${rel} is out of date: run node scripts/gen-bundles.mjs`);
+      }
+    } else {
+      mkdirSync(dirname(file.path), { recursive: true });
+      writeFileSync(file.path, file.contents);
+      console.log(`${rel} ${(file.contents.length / 1024).toFixed(0)} KiB`);
     }
-  } else {
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, text);
-    console.log(`actions/${step}/dist/index.js ${(text.length / 1024).toFixed(0)} KiB`);
   }
 }
+if (fromHead) rmSync(srcRoot, { recursive: true, force: true });
 if (drift > 0) process.exit(1);

@@ -2,7 +2,7 @@ export type { AttestRequest } from './attest/run.js';
 export { attestSpec } from './attest/spec.js';
 export type { AttestSbomRequest, AttestSbomResult } from './attest-sbom/run.js';
 export { attestSbomSpec } from './attest-sbom/spec.js';
-export type { BuildLayer, BuildRequest, BuildResult } from './build/run.js';
+export type { BuildInstruction, BuildRequest, BuildResult } from './build/run.js';
 export { repositoryOf, toBuildRequest } from './build/run.js';
 export { buildSpec } from './build/spec.js';
 export { type AnyStep, anyStep, defineSpec, defineStep, type Step } from './define-step.js';

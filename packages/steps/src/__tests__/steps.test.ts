@@ -131,11 +131,10 @@ describe('build', () => {
     expect(sign.image).toBe('r/app@sha256:abc');
   });
 
-  it('fails with NOT_AVAILABLE while the builder is not wired', async () => {
+  it('sign fails with NOT_AVAILABLE while @kaniko-ts/sigstore is not wired', async () => {
     const { ctx } = fakeContext();
-    await expect(buildStep.run(ctx, inputsOf(buildSpec, { tags: 'r/app:1' }))).rejects.toMatchObject({
-      code: 'NOT_AVAILABLE',
-    });
+    const inputs = inputsOf(signSpec, { image: `r/a@sha256:${'b'.repeat(64)}`, key: 'PEM' });
+    await expect(signStep.run(ctx, inputs)).rejects.toMatchObject({ code: 'NOT_AVAILABLE' });
   });
 });
 

@@ -1,13 +1,15 @@
 import { isAbsolute, resolve } from 'node:path';
+import { type BuildOptions, build } from '@kaniko-ts/builder';
 import { runAttestSbom } from '../attest-sbom/run.js';
 import { attestSbomSpec } from '../attest-sbom/spec.js';
-import { notAvailable } from '../internal/not-available.js';
 import { pickInputs } from '../internal/pick-inputs.js';
+import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
 import { runSign } from '../sign/run.js';
 import { signSpec } from '../sign/spec.js';
 import type { StepContext } from '../step-context.js';
 import type { InferInputs, InferOutputs } from '../step-spec.js';
+import { StepsError } from '../steps-error.js';
 import type { buildSpec } from './spec.js';
 
 /** What the step asks of `@kaniko-ts/builder`'s `build` (paths absolute, lists parsed). */
@@ -52,34 +54,131 @@ export interface BuildRequest {
   registry: RegistryOptions;
 }
 
-/** One layer of the result, for the summary. */
-export interface BuildLayer {
-  digest: string;
-  size: number;
-  instruction: string;
-  cached: boolean;
+/** One instruction of the build, for the summary. */
+export interface BuildInstruction {
+  text: string;
+  line: number;
   durationMs: number;
+  /** Whether it produced a layer. */
+  layer: boolean;
+  cached: boolean;
 }
 
-/** What `build` hands back. */
+/** What the build step reports (from the builder's outcome). */
 export interface BuildResult {
-  /** Manifest digest. */
+  /** Manifest digest ('' for a dry run). */
   digest: string;
   /** Config digest. */
   configDigest: string;
   platform: string;
-  /** References pushed (empty when not pushing). */
+  /** `repo@digest` per pushed destination (empty when not pushing). */
   references: string[];
   size: number;
-  layers: BuildLayer[];
+  instructions: BuildInstruction[];
   /** Dockerfile diagnostics, turned into annotations on GitHub. */
   warnings: { file: string; line: number; column?: number; message: string }[];
   durationMs: number;
+  /** The printed plan of a dry run. */
+  plan?: string;
 }
 
-/** Binding to the library; replaced by `build` from @kaniko-ts/builder at integration. */
-export async function callBuild(_request: BuildRequest, _ctx: StepContext): Promise<BuildResult> {
-  return notAvailable('build');
+/** Options the builder has no equivalent for yet; set to a non-default value they are reported, not silently dropped. */
+function unsupported(request: BuildRequest): string[] {
+  const out: string[] = [];
+  if (Object.keys(request.annotations).length > 0) out.push('annotation');
+  if (request.imageFormat !== 'oci') out.push('image-format');
+  if (request.compressionLevel !== undefined) out.push('compression-level');
+  if (request.cache.repo !== undefined) out.push('cache-repo');
+  if (request.snapshotMode !== 'full') out.push('snapshot-mode');
+  if (request.singleSnapshot) out.push('single-snapshot');
+  if (request.ignorePaths.length > 0) out.push('ignore-path');
+  if (request.noPushCache) out.push('no-push-cache');
+  return out;
+}
+
+/** The one library call: `build` from @kaniko-ts/builder. */
+export async function callBuild(request: BuildRequest, ctx: StepContext): Promise<BuildResult> {
+  const ignored = unsupported(request);
+  if (ignored.length > 0)
+    ctx.log.warn(`not supported by this builder yet, ignored: ${ignored.map((f) => `--${f}`).join(', ')}`);
+  const registry = createRegistryClient(request.registry, request.destinations);
+  const cached = new Map<string, boolean>();
+  const secrets: Record<string, { file: string } | { value: string }> = {};
+  for (const [id, source] of Object.entries(request.secrets)) {
+    if ('src' in source)
+      secrets[id] = { file: isAbsolute(source.src) ? source.src : resolve(ctx.workspace, source.src) };
+    else {
+      const value = ctx.env[source.env];
+      if (value === undefined)
+        throw new StepsError('INVALID_INPUT', `reading secret ${id}: $${source.env} is not set`);
+      ctx.maskSecret(value);
+      secrets[id] = { value };
+    }
+  }
+  const options: BuildOptions = {
+    context: request.context,
+    destinations: request.destinations,
+    push: request.push,
+    buildArgs: request.buildArgs,
+    labels: request.labels,
+    reproducible: request.reproducible,
+    compression: request.compression,
+    skipPushPermissionCheck: request.skipPushPermissionCheck,
+    dryRun: request.dryRun,
+    secrets,
+    registry,
+    now: () => ctx.clock.now(),
+    events: {
+      instructionStart: (e) => ctx.log.info(`step ${e.stage + 1}, line ${e.line}: ${e.text}`),
+      instructionEnd: (e) => cached.set(`${e.stage}:${e.line}`, e.cached === true),
+      output: (chunk) => {
+        for (const line of chunk.toString('utf8').split('\n')) if (line !== '') ctx.log.info(line);
+      },
+      info: (m) => ctx.log.debug(m),
+    },
+  };
+  const optional = {
+    contextSubPath: request.contextSubPath,
+    dockerfile: request.dockerfile,
+    tarPath: request.tarPath,
+    ociLayoutPath: request.ociLayoutPath,
+    target: request.target,
+    platform: request.platform,
+    digestFile: request.digestFile,
+    imageNameWithDigestFile: request.imageNameWithDigestFile,
+    imageNameTagWithDigestFile: request.imageNameTagWithDigestFile,
+    cacheDir: request.cache.enabled ? request.cache.dir : undefined,
+  };
+  for (const [k, v] of Object.entries(optional))
+    if (v !== undefined) (options as unknown as Record<string, unknown>)[k] = v;
+  try {
+    const outcome = await build(options);
+    if (outcome.plan !== undefined) ctx.log.info(outcome.plan);
+    return {
+      digest: outcome.digest ?? '',
+      configDigest: outcome.configDigest ?? '',
+      platform: outcome.platform,
+      references: outcome.pushed,
+      size: outcome.size,
+      instructions: outcome.timings.map((t) => ({
+        text: t.text,
+        line: t.line,
+        durationMs: t.durationMs,
+        layer: t.layer,
+        cached: cached.get(`${t.stage}:${t.line}`) ?? false,
+      })),
+      warnings: outcome.warnings.map((w) => ({
+        file: w.file,
+        line: w.line,
+        ...(w.column !== undefined ? { column: w.column } : {}),
+        message: `${w.rule}: ${w.message}`,
+      })),
+      durationMs: outcome.durationMs,
+      ...(outcome.plan !== undefined ? { plan: outcome.plan } : {}),
+    };
+  } finally {
+    await registry.close();
+  }
 }
 
 function keyValues(items: string[]): Record<string, string> {
@@ -196,8 +295,9 @@ export function buildOutputs(
   for (const w of result.warnings) ctx.log.warn(w.message, { file: w.file, line: w.line, column: w.column });
   const first = inputs.tags[0];
   const image = first === undefined ? '' : repositoryOf(first);
-  const imageRef = image === '' ? '' : `${image}@${result.digest}`;
-  const hits = result.layers.filter((l) => l.cached).length;
+  const imageRef = image === '' || result.digest === '' ? '' : `${image}@${result.digest}`;
+  const layers = result.instructions.filter((i) => i.layer);
+  const hits = result.instructions.filter((i) => i.cached).length;
   ctx.addSummary({
     title: 'Image',
     rows: [
@@ -206,11 +306,11 @@ export function buildOutputs(
       ['tags', result.references.join(', ')],
       ['platform', result.platform],
       ['size', formatBytes(result.size)],
-      ['layers', `${result.layers.length} (${hits} from cache)`],
+      ['layers', `${layers.length} (${hits} instructions from cache)`],
       ['build time', `${(result.durationMs / 1000).toFixed(1)} s`],
-      ...result.layers.map((l): [string, string] => [
-        l.instruction,
-        `${formatBytes(l.size)}, ${(l.durationMs / 1000).toFixed(2)} s${l.cached ? ', cached' : ''}`,
+      ...result.instructions.map((i): [string, string] => [
+        `${i.line}: ${i.text}`,
+        `${(i.durationMs / 1000).toFixed(2)} s${i.cached ? ', cached' : ''}`,
       ]),
     ],
   });
@@ -227,7 +327,7 @@ export function buildOutputs(
       'image.name': result.references.join(','),
       platform: result.platform,
       size: result.size,
-      layers: result.layers,
+      instructions: result.instructions,
       durationMs: result.durationMs,
     }),
     'signature-ref': '',

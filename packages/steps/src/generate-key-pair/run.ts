@@ -1,16 +1,25 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { notAvailable } from '../internal/not-available.js';
+import { generateKeyPair } from '@kaniko-ts/sigstore';
 import type { StepContext } from '../step-context.js';
 import type { InferInputs, InferOutputs } from '../step-spec.js';
+import { StepsError } from '../steps-error.js';
 import type { generateKeyPairSpec } from './spec.js';
 
-/** Binding to `@kaniko-ts/sigstore`'s key generation: writes `<prefix>.key` (encrypted) and `<prefix>.pub`. */
-export async function callGenerateKeyPair(_request: {
+/** `generateKeyPair` from @kaniko-ts/sigstore; writes `<prefix>.key` (encrypted, 0600) and `<prefix>.pub`. */
+export async function callGenerateKeyPair(request: {
   privateKeyPath: string;
   publicKeyPath: string;
   password: string;
 }): Promise<void> {
-  return notAvailable('generate-key-pair');
+  for (const path of [request.privateKeyPath, request.publicKeyPath]) {
+    if (existsSync(path))
+      throw new StepsError('INVALID_INPUT', `generating a key pair: ${path} exists; not overwriting it`);
+  }
+  const pair = await generateKeyPair(request.password);
+  await writeFile(request.privateKeyPath, pair.privateKeyPem, { mode: 0o600 });
+  await writeFile(request.publicKeyPath, pair.publicKeyPem);
 }
 
 export async function runGenerateKeyPair(

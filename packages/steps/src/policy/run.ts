@@ -10,13 +10,16 @@ export async function runPolicy(
   ctx: StepContext,
   inputs: InferInputs<typeof policySpec>,
 ): Promise<InferOutputs<typeof policySpec>> {
-  const policy = await callExportPolicy({
-    images: inputs.images,
-    identity: toVerifyIdentity(inputs),
-    requiredAttestations: inputs['require-attestation'].map((t) => PREDICATE_TYPES[t.toLowerCase()] ?? t),
-    format: inputs.format,
-    name: inputs.name,
-  });
+  const policy = await callExportPolicy(
+    {
+      images: inputs.images,
+      identity: toVerifyIdentity(inputs),
+      requiredAttestations: inputs['require-attestation'].map((t) => PREDICATE_TYPES[t.toLowerCase()] ?? t),
+      format: inputs.format,
+      name: inputs.name,
+    },
+    ctx.workspace,
+  );
   if (!inputs.output) {
     ctx.log.info(policy);
     return { 'policy-path': '' };

@@ -1,5 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import { exportPolicy, type ImagePolicy } from '@kaniko-ts/sigstore';
 import { notAvailable } from '../internal/not-available.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
 import type { StepContext } from '../step-context.js';
@@ -54,15 +55,43 @@ export async function callVerifyImage(_request: VerifyRequest): Promise<VerifyRe
   return notAvailable('verify');
 }
 
-/** Binding for policy export (shared with the policy step). */
-export async function callExportPolicy(_request: {
-  images: string[];
-  identity: VerifyIdentity;
-  requiredAttestations: string[];
-  format: 'kyverno' | 'policy-controller';
-  name: string;
-}): Promise<string> {
-  return notAvailable('policy export');
+/** PEM contents as given, or read from the file the value names. */
+export async function pemOf(value: string, workspace: string): Promise<string> {
+  if (value.includes('-----BEGIN')) return value;
+  return readFile(isAbsolute(value) ? value : resolve(workspace, value), 'utf8');
+}
+
+/** Policy export (shared with the policy step): `exportPolicy` from @kaniko-ts/sigstore, one engine's YAML. */
+export async function callExportPolicy(
+  request: {
+    images: string[];
+    identity: VerifyIdentity;
+    requiredAttestations: string[];
+    format: 'kyverno' | 'policy-controller';
+    name: string;
+  },
+  workspace: string,
+): Promise<string> {
+  const policy: ImagePolicy = {
+    name: request.name,
+    images: request.images,
+    attestations: request.requiredAttestations.map((predicateType) => ({ predicateType })),
+  };
+  if (request.identity.kind === 'key')
+    policy.publicKeys = [await pemOf(request.identity.publicKey, workspace)];
+  else {
+    const { identity, identityRegexp, issuer, issuerRegexp } = request.identity;
+    policy.identities = [
+      {
+        ...(identity !== undefined ? { subject: identity } : {}),
+        ...(identityRegexp !== undefined ? { subjectRegExp: identityRegexp } : {}),
+        ...(issuer !== undefined ? { issuer } : {}),
+        ...(issuerRegexp !== undefined ? { issuerRegExp: issuerRegexp } : {}),
+      },
+    ];
+  }
+  const exported = exportPolicy(policy);
+  return request.format === 'kyverno' ? exported.kyvernoYaml : exported.policyControllerYaml;
 }
 
 export function toVerifyIdentity(inputs: {
@@ -118,13 +147,16 @@ export async function runVerify(
     if (inputs['policy-output']) {
       const p = inputs['policy-output'];
       policyPath = isAbsolute(p) ? p : resolve(ctx.workspace, p);
-      const policy = await callExportPolicy({
-        images: [result.imageRef.split('@')[0] ?? result.imageRef],
-        identity: request.identity,
-        requiredAttestations: request.requiredAttestations,
-        format: inputs['policy-format'],
-        name: 'kaniko-ts-signed-images',
-      });
+      const policy = await callExportPolicy(
+        {
+          images: [result.imageRef.split('@')[0] ?? result.imageRef],
+          identity: request.identity,
+          requiredAttestations: request.requiredAttestations,
+          format: inputs['policy-format'],
+          name: 'kaniko-ts-signed-images',
+        },
+        ctx.workspace,
+      );
       await writeFile(policyPath, policy);
     }
     ctx.addSummary({
