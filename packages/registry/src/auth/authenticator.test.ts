@@ -99,3 +99,19 @@ describe('Authenticator', () => {
     expect(JSON.stringify(error)).not.toContain('pw-secret');
   });
 });
+
+describe('Authenticator credential lookups', () => {
+  it('asks the keychain once per registry, not once per request', async () => {
+    let lookups = 0;
+    const keychain = {
+      resolve: async () => {
+        lookups++;
+        return Credentials.basic('u', 'p');
+      },
+    };
+    const auth = new Authenticator(keychain, fakeTokenServer().fetch);
+    await auth.handleChallenge('b.example', 'Basic realm="x"', [], 'op');
+    for (let i = 0; i < 10; i++) await auth.authorization('b.example', [], 'op');
+    expect(lookups).toBe(1);
+  });
+});

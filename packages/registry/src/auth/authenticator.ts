@@ -26,6 +26,8 @@ export class Authenticator {
   readonly #challenges = new Map<string, Challenge>();
   readonly #tokens = new Map<string, CachedToken>();
   readonly #pending = new Map<string, Promise<CachedToken>>();
+  /** Keychain answers per registry: a credential helper runs once per client, not per request. */
+  readonly #credentials = new Map<string, Promise<Credentials | undefined>>();
 
   constructor(keychain: Keychain, fetch: TokenFetch, now: () => number = Date.now) {
     this.#keychain = keychain;
@@ -41,7 +43,7 @@ export class Authenticator {
   ): Promise<string | undefined> {
     const challenge = this.#challenges.get(registry);
     if (challenge === undefined) return undefined;
-    if (challenge.scheme === 'basic') return (await this.#keychain.resolve(registry))?.basicAuthorization();
+    if (challenge.scheme === 'basic') return (await this.#resolve(registry))?.basicAuthorization();
     const key = tokenKey(registry, challenge, scopes);
     const cached = this.#tokens.get(key);
     if (cached !== undefined && cached.expiresAt > this.#now()) return cached.header;
@@ -64,7 +66,7 @@ export class Authenticator {
     if (challenge === undefined) return false;
     this.#challenges.set(registry, challenge);
     if (challenge.scheme === 'basic') {
-      const creds = await this.#keychain.resolve(registry);
+      const creds = await this.#resolve(registry);
       return creds?.basicAuthorization() !== undefined;
     }
     const wanted = mergeScopes(scopes, challenge.params.scope?.split(' ') ?? []);
@@ -76,6 +78,17 @@ export class Authenticator {
       if (token !== undefined) this.#tokens.set(tokenKey(registry, challenge, scopes), token);
     }
     return true;
+  }
+
+  #resolve(registry: string): Promise<Credentials | undefined> {
+    let found = this.#credentials.get(registry);
+    if (found === undefined) {
+      found = this.#keychain.resolve(registry);
+      this.#credentials.set(registry, found);
+      // a failed lookup (helper crashed) is not remembered
+      found.catch(() => this.#credentials.delete(registry));
+    }
+    return found;
   }
 
   #token(
@@ -101,7 +114,7 @@ export class Authenticator {
     scopes: readonly string[],
     operation: string,
   ): Promise<CachedToken> {
-    const creds = await this.#keychain.resolve(registry);
+    const creds = await this.#resolve(registry);
     if (creds?.kind === 'registry-token') {
       const token = { header: `Bearer ${creds.revealSecret()}`, expiresAt: Number.POSITIVE_INFINITY };
       this.#tokens.set(tokenKey(registry, challenge, scopes), token);
