@@ -170,3 +170,20 @@ describe('heredoc bodies', () => {
     expect(contents).toEqual(['\'x\' "x" $N\n', '$N\n', 'x\n']);
   });
 });
+
+describe('ONBUILD of a stage used as a base', () => {
+  it('runs the triggers first and their COPY --from makes the source stage reachable', () => {
+    const src = 'FROM a AS assets\nFROM b AS base\nONBUILD COPY --from=assets /x /x\nFROM base\nRUN y\n';
+    const plan = createBuildPlan(src, { lint: false });
+    expect([...plan.order].sort()).toEqual([0, 1, 2]);
+    expect(plan.order[2]).toBe(2);
+    expect(plan.stages[2]?.instructions.map((i) => [i.kind, i.origin, i.range.start.line])).toEqual([
+      ['COPY', 'onbuild', 4],
+      ['RUN', 'dockerfile', 5],
+    ]);
+    expect(plan.stages[2]?.dependencies.map((d) => `${d.kind} ${d.stage}`)).toEqual([
+      'from 1',
+      'copy-from 0',
+    ]);
+  });
+});

@@ -22,10 +22,16 @@ export function preDependencies(
       if (typeof found === 'number') deps.push(found);
     };
     let triggers: Instruction[] = [];
-    try {
-      triggers = parseOnbuildTriggers(p.baseOnbuild);
-    } catch {
-      triggers = [];
+    if (p.base.kind === 'stage') {
+      // A stage used as a base runs the ONBUILD triggers recorded in that stage.
+      for (const c of stages[p.base.index]?.commands ?? [])
+        if (c.kind === 'ONBUILD') triggers.push(c.trigger);
+    } else {
+      try {
+        triggers = parseOnbuildTriggers(p.baseOnbuild);
+      } catch {
+        triggers = [];
+      }
     }
     for (const ins of [...triggers, ...s.commands]) {
       if ((ins.kind === 'COPY' || ins.kind === 'ADD') && ins.from !== undefined) add(ins.from);
