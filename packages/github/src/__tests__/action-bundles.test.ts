@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomImage } from '@kaniko-ts/oci';
 import { Credentials, RegistryClient, StaticKeychain } from '@kaniko-ts/registry';
@@ -133,5 +134,43 @@ describe('committed action bundles, run like the runner runs them', () => {
       expect(run.stdout).toMatch(/::error::index: .*(401|unauthori)/i);
       expect(run.outputs).toEqual({});
     });
+  });
+});
+
+describe('build action bundle against a real registry', () => {
+  let registry: RunningRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry({ variant: 'plain' });
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it('builds, pushes, annotates the Dockerfile line, exports env and writes the summary', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'gh-workspace-'));
+    mkdirSync(join(workspace, 'app'));
+    writeFileSync(join(workspace, 'app', 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /hello.txt\n');
+    writeFileSync(join(workspace, 'app', 'hello.txt'), 'hello\n');
+    const run = await runBundle(
+      'build',
+      {
+        context: 'app',
+        tags: `${registry.host}/gh/app:1\n${registry.host}/gh/app:latest`,
+        insecure: 'true',
+        cache: 'true',
+      },
+      { GITHUB_WORKSPACE: workspace },
+    );
+    expect(run.stdout).not.toContain('::error::');
+    expect(run.code).toBe(0);
+    expect(run.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(run.outputs['image-ref']).toBe(`${registry.host}/gh/app@${run.outputs.digest}`);
+    expect(run.exported.KANIKO_TS_IMAGE_REF).toBe(run.outputs['image-ref']);
+    expect(JSON.parse(run.outputs.metadata ?? '{}')['containerimage.digest']).toBe(run.outputs.digest);
+    expect(run.stdout).toMatch(/::warning file=app\/Dockerfile,line=\d+::/);
+    expect(run.stdout).toContain('layer cache: the Actions cache service is not available here');
+    expect(run.stdout).toContain('::group::build');
+    expect(run.summary).toContain('### Image');
+    expect(run.summary).toContain(`| digest | ${run.outputs.digest} |`);
   });
 });

@@ -5,6 +5,7 @@ import { attestSbomSpec } from '../attest-sbom/spec.js';
 import { pickInputs } from '../internal/pick-inputs.js';
 import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
+import { repositoryOf } from '../internal/repository-of.js';
 import { runSign } from '../sign/run.js';
 import { signSpec } from '../sign/spec.js';
 import type { StepContext } from '../step-context.js';
@@ -168,7 +169,7 @@ export async function callBuild(request: BuildRequest, ctx: StepContext): Promis
         cached: cached.get(`${t.stage}:${t.line}`) ?? false,
       })),
       warnings: outcome.warnings.map((w) => ({
-        file: w.file,
+        file: isAbsolute(w.file) ? w.file : resolve(request.context, w.file),
         line: w.line,
         ...(w.column !== undefined ? { column: w.column } : {}),
         message: `${w.rule}: ${w.message}`,
@@ -214,14 +215,6 @@ function secrets(items: string[]): BuildRequest['secrets'] {
     else out[id] = { src: fields.src ?? fields.source ?? id };
   }
   return out;
-}
-
-/** Repository part of a reference (drops tag and digest). */
-export function repositoryOf(ref: string): string {
-  const noDigest = ref.split('@')[0] ?? ref;
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
 /** Maps inputs to the library request: paths made absolute against the workspace, lists parsed. */

@@ -1,7 +1,7 @@
 import { buildIndex, formatPlatform, type Image, isImageIndex } from '@kaniko-ts/oci';
-import { repositoryOf } from '../build/run.js';
 import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
+import { repositoryOf } from '../internal/repository-of.js';
 import type { StepContext } from '../step-context.js';
 import type { InferInputs, InferOutputs } from '../step-spec.js';
 import { StepsError } from '../steps-error.js';
