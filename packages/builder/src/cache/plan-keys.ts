@@ -94,9 +94,14 @@ export async function planCacheKeys(req: PlanKeysRequest): Promise<CacheKeyPlan>
     const scope = new Map<string, string | undefined>();
     const keys: Array<CacheKey | undefined> = [];
     let parent = seed?.key;
-    for (const ins of stage.instructions) {
+    // what each instruction reads does not depend on the chain: hash it all at once
+    const allInputs =
+      parent === undefined
+        ? []
+        : await Promise.all(stage.instructions.map((ins) => instructionInputs(ins, contextDigest, fromKey)));
+    for (const [i, ins] of stage.instructions.entries()) {
       trackScope(scope, ins);
-      const inputs = parent === undefined ? undefined : await instructionInputs(ins, contextDigest, fromKey);
+      const inputs = parent === undefined ? undefined : allInputs[i];
       const key =
         parent === undefined || inputs === undefined
           ? undefined

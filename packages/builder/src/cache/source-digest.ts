@@ -1,9 +1,10 @@
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream, type Stats } from 'node:fs';
+import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { matchSources } from '../dispatch/copy-sources.js';
 import { RootResolver } from '../rootfs/root-resolver.js';
+import { mapLimit } from './internal/map-limit.js';
 
 /** What a COPY/ADD (or a bind mount) reads from a source root, for its cache key. */
 export interface SourceDigestRequest {
@@ -56,52 +57,68 @@ export async function digestSources(req: SourceDigestRequest): Promise<SourceDig
         h.update('missing\0');
         continue;
       }
-      const walk = new Walk(req.root, h, skip, stats);
-      await walk.entry(resolved.rel, '.', true);
+      const records: Array<string | { file: string; abs: string; size: number }> = [];
+      await collect(req.root, resolved.rel, '.', true, skip, records, new Map());
+      const contents = await mapLimit(records, 16, async (r) =>
+        typeof r === 'string' ? '' : contentHash(r.abs, r.size),
+      );
+      records.forEach((r, i) => {
+        if (typeof r === 'string') h.update(r);
+        else {
+          h.update(`${r.file}${contents[i]}\0`);
+          stats.files++;
+          stats.bytes += r.size;
+        }
+      });
     }
   }
   return { digest: `sha256:${h.digest('hex')}`, ...stats };
 }
 
-class Walk {
-  private readonly inodes = new Map<string, string>();
-
-  constructor(
-    private readonly root: string,
-    private readonly h: Hash,
-    private readonly skip: (rel: string) => boolean,
-    private readonly stats: { files: number; bytes: number },
-  ) {}
-
-  /** `rel`: path in the root; `name`: path below the match, as written into the hash. */
-  async entry(rel: string, name: string, follow: boolean): Promise<void> {
-    const abs = rel === '' ? this.root : join(this.root, rel);
-    const st = follow ? await stat(abs) : await lstat(abs);
-    const mode = (st.mode & 0o7777).toString(8);
-    if (st.isDirectory()) {
-      this.h.update(`dir\0${name}\0${mode}\0`);
-      for (const child of (await readdir(abs)).sort()) {
-        const childRel = rel ? `${rel}/${child}` : child;
-        if (this.skip(childRel)) continue;
-        await this.entry(childRel, name === '.' ? child : `${name}/${child}`, false);
-      }
-      this.h.update('end\0');
-    } else if (st.isSymbolicLink()) {
-      this.h.update(`symlink\0${name}\0${await readlink(abs)}\0`);
-    } else if (st.isFile()) {
-      const inode = `${st.dev}:${st.ino}`;
-      const first = st.nlink > 1 ? this.inodes.get(inode) : undefined;
-      if (first !== undefined) {
-        this.h.update(`hardlink\0${name}\0${first}\0`);
-        return;
-      }
-      if (st.nlink > 1) this.inodes.set(inode, name);
-      this.h.update(`file\0${name}\0${mode}\0${st.size}\0`);
-      const content = createHash('sha256');
-      for await (const chunk of createReadStream(abs)) content.update(chunk as Buffer);
-      this.h.update(`${content.digest('hex')}\0`);
-      this.stats.files++;
-      this.stats.bytes += st.size;
+/**
+ * Lists, in copy order, what the hash covers: plain records for directories, symlinks and hard
+ * links, and regular files whose content is hashed afterwards (in parallel, fed in this order).
+ */
+async function collect(
+  root: string,
+  rel: string,
+  name: string,
+  follow: boolean,
+  skip: (rel: string) => boolean,
+  out: Array<string | { file: string; abs: string; size: number }>,
+  inodes: Map<string, string>,
+  known?: Stats,
+): Promise<void> {
+  const abs = rel === '' ? root : join(root, rel);
+  const st = known ?? (follow ? await stat(abs) : await lstat(abs));
+  const mode = (st.mode & 0o7777).toString(8);
+  if (st.isDirectory()) {
+    out.push(`dir\0${name}\0${mode}\0`);
+    const children = (await readdir(abs)).sort().filter((c) => !skip(rel ? `${rel}/${c}` : c));
+    const stats = await mapLimit(children, 32, (c) => lstat(join(abs, c)));
+    for (const [i, child] of children.entries()) {
+      const childRel = rel ? `${rel}/${child}` : child;
+      const childName = name === '.' ? child : `${name}/${child}`;
+      await collect(root, childRel, childName, false, skip, out, inodes, stats[i]);
     }
+    out.push('end\0');
+  } else if (st.isSymbolicLink()) {
+    out.push(`symlink\0${name}\0${await readlink(abs)}\0`);
+  } else if (st.isFile()) {
+    const inode = `${st.dev}:${st.ino}`;
+    const first = st.nlink > 1 ? inodes.get(inode) : undefined;
+    if (first !== undefined) {
+      out.push(`hardlink\0${name}\0${first}\0`);
+      return;
+    }
+    if (st.nlink > 1) inodes.set(inode, name);
+    out.push({ file: `file\0${name}\0${mode}\0${st.size}\0`, abs, size: st.size });
   }
+}
+
+async function contentHash(abs: string, size: number): Promise<string> {
+  const h = createHash('sha256');
+  if (size <= 1 << 20) h.update(await readFile(abs));
+  else for await (const chunk of createReadStream(abs)) h.update(chunk as Buffer);
+  return h.digest('hex');
 }
