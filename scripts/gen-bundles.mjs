@@ -17,7 +17,10 @@ const fromHead = process.argv.includes('--from-head');
 let srcRoot = root;
 if (fromHead) {
   srcRoot = mkdtempSync(join(tmpdir(), 'kaniko-ts-head-'));
-  execFileSync('sh', ['-c', `git -C "${root}" archive HEAD packages tsconfig.base.json | tar -x -C "${srcRoot}"`]);
+  execFileSync('sh', [
+    '-c',
+    `git -C "${root}" archive HEAD packages tsconfig.base.json | tar -x -C "${srcRoot}"`,
+  ]);
 }
 export const ACTION_STEPS = ['build', 'sign', 'attest-sbom', 'verify', 'index'];
 
@@ -52,7 +55,13 @@ for (const step of ACTION_STEPS) {
     loader: { '.node': 'copy' },
     plugins: [sources],
     banner: {
-      js: "import { createRequire as __kanikoCreateRequire } from 'node:module'; const require = __kanikoCreateRequire(import.meta.url);",
+      js: [
+        "import { createRequire as __kanikoCreateRequire } from 'node:module';",
+        "import { fileURLToPath as __kanikoFileURLToPath } from 'node:url';",
+        'const require = __kanikoCreateRequire(import.meta.url);',
+        'const __filename = __kanikoFileURLToPath(import.meta.url);',
+        "const __dirname = __kanikoFileURLToPath(new URL('.', import.meta.url));",
+      ].join(' '),
     },
   });
   for (const file of result.outputFiles) {
