@@ -254,3 +254,31 @@ describe('redirects', () => {
     await Promise.all([bearer.stop(), storage.stop()]);
   });
 });
+
+describe('chunked uploads', () => {
+  it('resume a failed PATCH from the offset the registry reports instead of restarting', async () => {
+    const layer = randomLayer(300_000);
+    const image = assembleImage([layer]);
+    const digest = layer.layer.descriptor().digest;
+    // the third PATCH of the session is dropped before the registry sees it
+    let patches = 0;
+    proxy.rules.push({
+      method: 'PATCH',
+      path: { test: () => ++patches === 3 },
+      fault: { kind: 'reset' },
+    });
+    const c = clientFor(
+      { ...registry, host: proxy.host },
+      { chunkSize: 64 * 1024, logger: (e) => events.push(e), retry: { initialDelayMs: 10 } },
+    );
+    await c.pushImage(`${proxy.host}/faults/chunk-resume:1`, image);
+    expect(events.some((e) => /resuming upload at byte 131072/.test(e.message))).toBe(true);
+    // one session for the layer (plus one for the config): nothing restarted
+    expect(proxy.count('POST', /\/blobs\/uploads\//)).toBe(2);
+    expect(proxy.log.filter((l) => l.method === 'GET' && l.path.includes('/blobs/uploads/'))).toHaveLength(1);
+    const back = await clientFor(registry).pullImage(`${registry.host}/faults/chunk-resume:1`);
+    const [pulled] = await back.layers();
+    expect(sha256(Buffer.concat(await (await pulled!.compressed()).toArray()))).toBe(digest);
+    await c.close();
+  });
+});

@@ -20,8 +20,8 @@ export type Fault =
 
 export interface FaultRule {
   readonly method?: string;
-  /** Matched against the request path (with query). */
-  readonly path: RegExp;
+  /** Matched against the request path (with query); any `{test(path)}` works, e.g. a counter. */
+  readonly path: RegExp | { test(path: string): boolean };
   /** How many matching requests get the fault; then they pass through. Default 1. */
   times?: number;
   readonly fault: Fault;

@@ -110,25 +110,48 @@ async function patchChunks(
   operation: string,
 ): Promise<URL> {
   let offset = 0;
-  const send = async (chunk: Buffer) => {
+  const patch = async (piece: Buffer, start: number) => {
     const response = await ctx.transport.send({
       method: 'PATCH',
       registry: ref.registry,
       url: location.href,
       headers: {
         'content-type': 'application/octet-stream',
-        'content-length': String(chunk.length),
-        'content-range': `${offset}-${offset + chunk.length - 1}`,
+        'content-length': String(piece.length),
+        'content-range': `${start}-${start + piece.length - 1}`,
       },
-      body: () => chunk,
+      body: () => piece,
       scopes,
       operation,
       expect: [202],
       retry: false,
     });
     await response.body.dump();
-    offset += chunk.length;
     location = uploadLocation(response.headers.location, location, operation, ref.registry);
+  };
+  // A failed PATCH is resumed from the offset the registry reports for the session (the chunk is
+  // still in memory); when the registry cannot say, the error goes up and the upload restarts.
+  const send = async (chunk: Buffer) => {
+    let have = offset;
+    let slept = 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await patch(chunk.subarray(have - offset), have);
+        offset += chunk.length;
+        return;
+      } catch (error) {
+        const delay = backoffDelay(ctx.retry, attempt);
+        const retryable = error instanceof RegistryError && error.retryable;
+        if (!retryable || attempt >= ctx.retry.maxAttempts || slept + delay > ctx.retry.maxTotalDelayMs)
+          throw error;
+        const reported = await uploadOffset(ctx, ref, location, scopes, operation).catch(() => undefined);
+        if (reported === undefined || reported < offset || reported > offset + chunk.length) throw error;
+        have = reported;
+        ctx.log('warn', `${(error as Error).message}; resuming upload at byte ${have} in ${delay} ms`);
+        slept += delay;
+        await sleep(delay);
+      }
+    }
   };
   const source = await blob.open();
   if (source instanceof Uint8Array) {
@@ -154,6 +177,27 @@ async function patchChunks(
   }
   if (pendingBytes > 0) await send(Buffer.concat(pending));
   return location;
+}
+
+/** Bytes the registry holds for an upload session (`GET <location>` → `Range: 0-<last>`). */
+async function uploadOffset(
+  ctx: ClientContext,
+  ref: Reference,
+  location: URL,
+  scopes: string[],
+  operation: string,
+): Promise<number | undefined> {
+  const response = await ctx.transport.send({
+    method: 'GET',
+    registry: ref.registry,
+    url: location.href,
+    scopes,
+    operation: `${operation}: checking upload status`,
+    expect: [204, 200],
+  });
+  await response.body.dump();
+  const last = /^(?:bytes=)?0-(-?\d+)$/.exec(response.headers.range ?? '')?.[1];
+  return last === undefined ? undefined : Number(last) + 1;
 }
 
 async function finish(
