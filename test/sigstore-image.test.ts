@@ -318,6 +318,13 @@ describe('key-based round trip', () => {
     expect(
       (await verifyImage({ image, trustedRoot, policy: { publicKey: files.publicKeyPem } })).verified,
     ).toBe(false);
+    // bad input is an error, not a failed report
+    await expect(verifyImage({ image, policy: { publicKey: files.publicKeyPem } })).rejects.toThrow(
+      /trusted root is required/,
+    );
+    await expect(verifyImage({ image, trustedRoot, policy: {} })).rejects.toThrow(
+      /needs a certificate identity or a public key/,
+    );
   });
 });
 

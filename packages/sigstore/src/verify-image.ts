@@ -185,6 +185,19 @@ async function collect(target: ResolvedTarget, format: VerifyImageOptions['forma
  * (invalid policy, unreachable registry) throws.
  */
 export async function verifyImage(options: VerifyImageOptions): Promise<VerificationReport> {
+  const { policy } = options;
+  if (!policy.certificate === !policy.publicKey) {
+    throw new SigstoreError(
+      'INVALID_ARGUMENT',
+      'verifying image: the policy needs a certificate identity or a public key',
+    );
+  }
+  if (!options.trustedRoot && !(policy.publicKey && (policy.tlogThreshold ?? 1) === 0)) {
+    throw new SigstoreError(
+      'INVALID_ARGUMENT',
+      'verifying image: a trusted root is required for this policy',
+    );
+  }
   const target = await resolveTarget(options.image, options.signatureRepository);
   const found = await collect(target, options.format ?? 'auto');
   const ctx: CheckContext = {
