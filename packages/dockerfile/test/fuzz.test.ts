@@ -184,6 +184,28 @@ describe('fuzz: the frontend returns a plan or throws DockerfileError with a loc
       { numRuns: 400 },
     );
   });
+  it('generated ONBUILD triggers and ENV of a base image', () => {
+    fc.assert(
+      fc.property(
+        fc.array(instructionLine, { maxLength: 4 }),
+        fc.array(fc.constantFrom(...PIECES), { maxLength: 4 }),
+        dockerfile,
+        (onBuild, env, src) => {
+          const start = performance.now();
+          try {
+            createBuildPlan(src, {
+              baseImages: { alpine: { onBuild, env: env.map((e, i) => `V${i}=${e}`) } },
+            });
+          } catch (e) {
+            if (!(e instanceof DockerfileError)) throw e;
+            expect(e.message).toMatch(/^[^:]+:\d+:\d+: /);
+          }
+          expect(performance.now() - start).toBeLessThan(CASE_BUDGET_MS);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
   it('lintDockerfile never throws anything else', () => {
     fc.assert(
       fc.property(dockerfile, (src) => {
