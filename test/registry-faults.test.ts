@@ -107,10 +107,10 @@ describe('pull through a faulty proxy', () => {
 
   it('times out a stalled response and retries it', async () => {
     const { ref, image } = await seed('stalled');
-    proxy.rules.push({ method: 'GET', path: /\/manifests\//, fault: { kind: 'stall', ms: 1500 } });
+    proxy.rules.push({ method: 'GET', path: /\/manifests\//, fault: { kind: 'stall', ms: 5000 } });
     const c = clientFor(
       { ...registry, host: proxy.host },
-      { logger: (e) => events.push(e), headersTimeoutMs: 300, retry: { initialDelayMs: 10 } },
+      { logger: (e) => events.push(e), headersTimeoutMs: 800, retry: { initialDelayMs: 10 } },
     );
     expect(await (await c.pullImage(ref)).digest()).toBe(await image.digest());
     expect(events.some((e) => e.level === 'warn' && /timeout/i.test(e.message))).toBe(true);
