@@ -167,7 +167,7 @@ describe('build action bundle against a real registry', () => {
     expect(run.outputs['image-ref']).toBe(`${registry.host}/gh/app@${run.outputs.digest}`);
     expect(run.exported.KANIKO_TS_IMAGE_REF).toBe(run.outputs['image-ref']);
     expect(JSON.parse(run.outputs.metadata ?? '{}')['containerimage.digest']).toBe(run.outputs.digest);
-    expect(run.stdout).toMatch(/::warning file=app\/Dockerfile,line=\d+::/);
+    expect(run.stdout).toMatch(/::warning file=app\/Dockerfile,line=\d+(,col=\d+)?::/);
     expect(run.stdout).toContain('layer cache: the Actions cache service is not available here');
     expect(run.stdout).toContain('::group::build');
     expect(run.summary).toContain('### Image');
