@@ -53,6 +53,8 @@ export interface BuildOptions {
   /** Print the plan instead of building. */
   dryRun?: boolean;
   secrets?: Record<string, SecretSource>;
+  /** `--cache-dir`: persists `RUN --mount=type=cache` directories (and, later, the local layer cache). */
+  cacheDir?: string;
   /** Registry client for base images and pushes (credentials, mirrors, TLS are configured there). */
   registry: RegistryClient;
   /** Scratch directory (default: a new temp dir, removed afterwards). */
@@ -154,6 +156,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
         compression: opts.compression,
         reproducible: opts.reproducible,
         secrets: opts.secrets,
+        cacheDir: opts.cacheDir,
         events: opts.events,
         now: opts.now,
       },

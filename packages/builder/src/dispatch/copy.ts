@@ -90,7 +90,7 @@ export async function runCopy(req: CopyRequest): Promise<string[]> {
           const out = await mkdtemp(join(scratch, 'x-'));
           await req.extractTar(out, decompress(createReadStream(join(item.root, srcRel)), format));
           const target = await ensureDirectory(req.destRoot, destAbs, req.owner, changes);
-          await copyEntry(
+          await copyChildren(
             out,
             '',
             req.destRoot,

@@ -27,6 +27,7 @@ import type { Snapshotter } from '../snapshot/snapshotter.js';
 import { assembleImage } from './assemble-image.js';
 import type { BuildRequest, BuildResult, InstructionTiming } from './build-request.js';
 import { DEFAULT_PATH } from './run-command.js';
+import { resolveRunMounts } from './run-mounts.js';
 import { StageBuilder } from './stage-builder.js';
 import type { RunSpec, StageServices } from './stage-services.js';
 import type { StageState } from './stage-state.js';
@@ -254,11 +255,18 @@ class Build implements StageServices {
   async runInSnapshot(state: StageState, root: string, spec: RunSpec) {
     const snapshotter = this.parts.snapshotter;
     {
+      const resolved = await resolveRunMounts(spec.mounts, {
+        cacheRoot: this.req.cacheDir ?? join(this.req.workDir, 'cache'),
+        scratch: this.tempDir,
+        secrets: this.req.secrets ?? {},
+        source: (from) => this.copySource(from),
+      });
       const { runRoot } = await snapshotter.prepare(root);
       const code = await this.req.executor.run({
         root: runRoot,
         argv: spec.argv,
-        env: spec.env,
+        env: [...spec.env, ...resolved.env],
+        mounts: resolved.mounts,
         cwd: spec.cwd,
         user: { uid: spec.user.uid, gid: spec.user.gid, groups: spec.user.groups },
         network: spec.network,

@@ -55,6 +55,8 @@ export interface BuildRequest {
   /** `--reproducible`: timestamps normalised to the epoch (or SOURCE_DATE_EPOCH passed here). */
   reproducible?: boolean | { epoch: number };
   secrets?: Record<string, SecretSource>;
+  /** Where `RUN --mount=type=cache` directories persist between builds (default: this build only). */
+  cacheDir?: string;
   events?: BuildEvents;
   /** Clock, for `created` timestamps. */
   now?: () => Date;
