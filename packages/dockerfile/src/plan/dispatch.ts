@@ -268,6 +268,9 @@ export function dispatch(
       for (const [k, v] of Object.entries(ctx.buildArgs)) {
         if (PROXIES.has(k.toLowerCase()) && !st.env.has(k)) environment.push([k, v]);
       }
+      // BuildKit's exec points SSH_AUTH_SOCK at the first ssh mount unless the environment sets it.
+      const ssh0 = mounts.find((m) => m.type === 'ssh');
+      if (ssh0 && !st.env.has('SSH_AUTH_SOCK')) environment.push(['SSH_AUTH_SOCK', ssh0.target]);
       return { ...planned({ ...ins, mounts }), environment } as PlannedInstruction;
     }
     default:

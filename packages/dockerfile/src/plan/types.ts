@@ -35,7 +35,7 @@ export type PlannedRun = RunInstruction &
     /**
      * Process environment, in order: the stage state (base image ENV, ENV and ARG values in scope; a
      * later ENV or ARG of the same name replaces the value), then proxy build args (`HTTP_PROXY`, …)
-     * passed without being declared.
+     * passed without being declared, then `SSH_AUTH_SOCK` (first ssh mount) when not set.
      */
     environment: Array<[string, string]>;
   };
