@@ -1,0 +1,160 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from '@kaniko-ts/builder';
+import { Credentials, RegistryClient, StaticKeychain } from '@kaniko-ts/registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { harness, podman, skopeo } from './harness/index.js';
+
+/** Outputs and options of `build` (issue 4), each checked with an independent tool where one exists. */
+describe('build outputs and options', () => {
+  let work: string;
+  let ctx: string;
+  let client: RegistryClient;
+  const reg = () => harness().registries.plain;
+  const dockerfile = [
+    'ARG REGISTRY',
+    'FROM ${REGISTRY}/base/busybox:latest',
+    'COPY app.txt /app/',
+    'RUN echo built > /app/built && touch /app/stamp',
+    'CMD ["cat", "/app/app.txt", "/app/built"]',
+    '',
+  ].join('\n');
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'outputs-'));
+    ctx = join(work, 'ctx');
+    await mkdir(ctx);
+    await writeFile(join(ctx, 'Dockerfile'), dockerfile);
+    await writeFile(join(ctx, 'app.txt'), 'app\n');
+    client = new RegistryClient({ insecureRegistries: [reg().host] });
+  });
+  afterAll(async () => {
+    await client.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const base = () => ({ context: ctx, buildArgs: { REGISTRY: reg().host }, registry: client });
+
+  it('--reproducible: the same inputs give the same digest on different days', async () => {
+    const day1 = await build({
+      ...base(),
+      destinations: [],
+      push: false,
+      reproducible: true,
+      now: () => new Date('2026-01-01T10:00:00Z'),
+    });
+    // touch the context file: mtimes must not matter either
+    await writeFile(join(ctx, 'app.txt'), 'app\n');
+    const day2 = await build({
+      ...base(),
+      destinations: [],
+      push: false,
+      reproducible: true,
+      now: () => new Date('2026-03-15T23:59:00Z'),
+    });
+    expect(day1.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(day2.digest).toBe(day1.digest);
+    const config = await day1.image?.config();
+    expect(config?.created).toBe('1970-01-01T00:00:00.000Z');
+    const normal = await build({
+      ...base(),
+      destinations: [],
+      push: false,
+      now: () => new Date('2026-01-01T10:00:00Z'),
+    });
+    expect(normal.digest).not.toBe(day1.digest);
+  });
+
+  it('writes an OCI layout and a docker-archive that skopeo and podman read', async () => {
+    const layout = join(work, 'layout');
+    const archive = join(work, 'image.tar');
+    const r = await build({
+      ...base(),
+      destinations: ['example.com/app:v1'],
+      push: false,
+      ociLayoutPath: layout,
+      tarPath: archive,
+    });
+    const fromLayout = await skopeo(['inspect', `oci:${layout}:v1`]);
+    expect(fromLayout.exitCode, fromLayout.stderr).toBe(0);
+    expect(JSON.parse(fromLayout.stdout).Digest).toBe(r.digest);
+    const fromArchive = await skopeo(['inspect', `docker-archive:${archive}`]);
+    expect(fromArchive.exitCode, fromArchive.stderr).toBe(0);
+    const load = await podman(['load', '-i', archive]);
+    expect(load.exitCode, load.stderr).toBe(0);
+    const run = await podman(['run', '--rm', '--network=host', 'example.com/app:v1']);
+    expect(run.stdout).toBe('app\nbuilt\n');
+    await podman(['rmi', '-f', 'example.com/app:v1']);
+  });
+
+  it('pushes to several destinations and writes the three digest files', async () => {
+    const host = reg().host;
+    const dests = [`${host}/outputs/a:one`, `${host}/outputs/b:two`];
+    const files = { digest: join(work, 'digest'), name: join(work, 'name'), tag: join(work, 'tag.json') };
+    const r = await build({
+      ...base(),
+      destinations: dests,
+      push: true,
+      digestFile: files.digest,
+      imageNameWithDigestFile: files.name,
+      imageNameTagWithDigestFile: files.tag,
+    });
+    expect(await readFile(files.digest, 'utf8')).toBe(r.digest);
+    expect(await readFile(files.name, 'utf8')).toBe(
+      `${host}/outputs/a@${r.digest}\n${host}/outputs/b@${r.digest}\n`,
+    );
+    expect(JSON.parse(await readFile(files.tag, 'utf8'))).toEqual(
+      dests.map((image) => ({ image, digest: r.digest })),
+    );
+    for (const d of dests) {
+      const i = await skopeo(['inspect', '--tls-verify=false', `docker://${d}`]);
+      expect(JSON.parse(i.stdout).Digest).toBe(r.digest);
+    }
+  });
+
+  it('--dry-run prints the plan with bases resolved to digests and builds nothing', async () => {
+    const r = await build({
+      ...base(),
+      destinations: [`${reg().host}/outputs/dry:x`],
+      push: true,
+      dryRun: true,
+    });
+    expect(r.digest).toBeUndefined();
+    expect(r.plan).toContain(`FROM ${reg().host}/base/busybox:latest@${reg().bases.busybox.digest}`);
+    expect(r.plan).toContain('COPY app.txt /app/');
+    const tags = await skopeo(['list-tags', '--tls-verify=false', `docker://${reg().host}/outputs/dry`]);
+    expect(tags.exitCode).not.toBe(0);
+  });
+
+  it('checks push permission before building: wrong credentials fail fast with the registry named', async () => {
+    const auth = harness().registries.auth;
+    const bad = new RegistryClient({
+      insecureRegistries: [auth.host, reg().host],
+      keychain: new StaticKeychain([
+        [auth.host, Credentials.basic(auth.username as string, 'wrong-password')],
+      ]),
+    });
+    const started = performance.now();
+    await expect(
+      build({ ...base(), registry: bad, destinations: [`${auth.host}/outputs/denied:x`], push: true }),
+    ).rejects.toThrow(
+      new RegExp(`${auth.host.replace(/[.]/g, '\\.')}.*401|401.*${auth.host.replace(/[.]/g, '\\.')}`),
+    );
+    // the RUN (which takes the executor and snapshot) never started
+    expect(performance.now() - started).toBeLessThan(60_000);
+    await bad.close();
+  });
+
+  it('a failing RUN fails the build with the Dockerfile location and exit code', async () => {
+    const failing = join(work, 'failing');
+    await mkdir(failing);
+    await writeFile(
+      join(failing, 'Dockerfile'),
+      'ARG REGISTRY\nFROM ${REGISTRY}/base/busybox:latest\n\nRUN echo about to fail && exit 7\n',
+    );
+    await expect(build({ ...base(), context: failing, destinations: [], push: false })).rejects.toThrow(
+      /Dockerfile:4:1: RUN echo about to fail && exit 7: .*exit code 7/,
+    );
+  });
+});
