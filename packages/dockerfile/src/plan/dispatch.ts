@@ -265,8 +265,11 @@ export function dispatch(
         if (m.target !== '' && !m.target.startsWith('/')) m.target = resolvePath(st.workdir, m.target);
       }
       const environment: Array<[string, string]> = [...st.env];
+      // Proxy build args reach RUN without ARG, in both spellings (BuildKit's ProxyEnv).
       for (const [k, v] of Object.entries(ctx.buildArgs)) {
-        if (PROXIES.has(k.toLowerCase()) && !st.env.has(k)) environment.push([k, v]);
+        if (!PROXIES.has(k.toLowerCase())) continue;
+        for (const name of [k.toUpperCase(), k.toLowerCase()])
+          if (!st.env.has(name)) environment.push([name, v]);
       }
       // BuildKit's exec points SSH_AUTH_SOCK at the first ssh mount unless the environment sets it.
       const ssh0 = mounts.find((m) => m.type === 'ssh');
