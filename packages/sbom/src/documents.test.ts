@@ -189,3 +189,16 @@ describe('documentPackages', () => {
     expect(documentPackages({ nothing: true })).toEqual([]);
   });
 });
+
+describe('sbomStatement', () => {
+  it('wraps each format with cosign predicate types and the image digest as subject', async () => {
+    const { sbomStatement } = await import('./sbom-statement.js');
+    const subject = { name: 'registry.example.com/team/app', digest: D('a') };
+    const spdx = sbomStatement(subject, toSpdx(inventory, { created: '2025-01-01T00:00:00Z' }));
+    const cdx = sbomStatement(subject, toCycloneDx(inventory, { created: '2025-01-01T00:00:00Z' }));
+    expect(spdx.predicateType).toBe('https://spdx.dev/Document');
+    expect(cdx.predicateType).toBe('https://cyclonedx.org/bom');
+    expect(spdx.subject).toEqual([{ name: subject.name, digest: { sha256: 'a'.repeat(64) } }]);
+    expect(() => sbomStatement(subject, { hello: 1 })).toThrow(/neither/);
+  });
+});

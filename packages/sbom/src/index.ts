@@ -70,4 +70,5 @@ export {
   STATEMENT_TYPE,
 } from './provenance.js';
 export { SbomError, type SbomErrorCode } from './sbom-error.js';
+export { CYCLONEDX_PREDICATE_TYPE, SPDX_PREDICATE_TYPE, sbomStatement } from './sbom-statement.js';
 export { displayName, type SpdxDocument, type SpdxOptions, spdxPackageId, toSpdx } from './spdx.js';
