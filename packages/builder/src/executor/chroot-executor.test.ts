@@ -80,6 +80,14 @@ describe('ChrootExecutor', () => {
     expect(missing.code).not.toBe(0);
   });
 
+  it('finds its host tools whatever PATH the RUN has', async () => {
+    const r = await run(['/bin/echo', 'ran'], {
+      env: { PATH: '/nowhere' },
+      user: { uid: 1000, gid: 1000, groups: [5] },
+    });
+    expect(r).toEqual({ code: 0, out: 'ran\n', err: '' });
+  });
+
   it('passes exactly the given environment', async () => {
     const r = await run(['/usr/bin/env'], { env: ['PATH=/bin', 'WITH_SPACE=a b', "QUOTE='x'", 'EMPTY='] });
     expect(r.out.trim().split('\n').sort()).toEqual(['EMPTY=', 'PATH=/bin', "QUOTE='x'", 'WITH_SPACE=a b']);

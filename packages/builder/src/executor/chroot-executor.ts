@@ -43,6 +43,9 @@ export interface ChrootExecutorOptions {
 
 const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Placeholders for host tool paths in the final command (a NUL cannot occur in a real argument). */
+const SETPRIV = '\0setpriv';
+const UNSHARE = '\0unshare';
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
 function sinkOf(out: OutputSink | undefined): (chunk: Buffer) => void {
@@ -154,7 +157,7 @@ export class ChrootExecutor implements Executor {
     await points.ensure(run.cwd, 'dir', { keep: true }).catch(() => undefined);
     const groups = run.user.groups ?? [];
     const setpriv = [
-      'setpriv',
+      SETPRIV,
       '--regid',
       String(run.user.gid),
       ...(groups.length ? ['--groups', groups.join(',')] : ['--clear-groups']),
@@ -163,12 +166,21 @@ export class ChrootExecutor implements Executor {
     if ((this.opts.mode ?? 'root') === 'root') {
       setpriv.push('--bounding-set', ['-all', ...caps.map((c) => `+${c}`)].join(','));
     }
-    const chroot = ['unshare', `--root=${run.root}`, `--wd=${run.cwd}`];
+    const chroot = [UNSHARE, `--root=${run.root}`, `--wd=${run.cwd}`];
     if (run.user.uid !== 0) chroot.push('--setuid', String(run.user.uid));
     // in a user namespace mapped to one uid, setgroups is denied and there is only root to be
     const userSwitch = (this.opts.mode ?? 'root') === 'root' ? [...setpriv, '--'] : [];
     const final = ['env', '-i', ...env, ...userSwitch, ...chroot, '--', ...run.argv];
-    lines.push('exec 2>&4 4>&-', 'echo ok >&3', 'exec 3>&-', `exec ${final.map(q).join(' ')}`);
+    // host tools by absolute path: `env -i` would otherwise look them up in the RUN's own PATH
+    const word = (w: string): string => (w === SETPRIV ? '"$SETPRIV"' : w === UNSHARE ? '"$UNSHARE"' : q(w));
+    lines.push(
+      'SETPRIV=$(command -v setpriv)',
+      'UNSHARE=$(command -v unshare)',
+      'exec 2>&4 4>&-',
+      'echo ok >&3',
+      'exec 3>&-',
+      `exec ${final.map(word).join(' ')}`,
+    );
     return lines.join('\n');
   }
 
