@@ -34,36 +34,51 @@ const sources = {
   },
 };
 
+/** esbuild options shared by the action bundles and the CLI bundle. */
+const options = (entry, outfile) => ({
+  absWorkingDir: root,
+  entryPoints: [entry],
+  nodePaths: [join(root, 'node_modules')],
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  outfile,
+  write: false,
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Native addons (the builder's xattr binding) are copied next to the bundle and loaded from there.
+  loader: { '.node': 'copy' },
+  plugins: [sources],
+  banner: {
+    js: [
+      "import { createRequire as __kanikoCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __kanikoFileURLToPath } from 'node:url';",
+      'const require = __kanikoCreateRequire(import.meta.url);',
+      'const __filename = __kanikoFileURLToPath(import.meta.url);',
+      "const __dirname = __kanikoFileURLToPath(new URL('.', import.meta.url));",
+    ].join(' '),
+  },
+});
+
+// `--cli <file>`: the CLI as one file (plus native addons beside it), for the executor image and tests.
+const cliAt = process.argv.indexOf('--cli');
+if (cliAt >= 0) {
+  const out = process.argv[cliAt + 1];
+  if (!out) throw new Error('--cli needs an output file');
+  await build({ ...options(join(srcRoot, 'packages', 'cli', 'src', 'bin.ts'), out), write: true });
+  if (fromHead) rmSync(srcRoot, { recursive: true, force: true });
+  process.exit(0);
+}
+
 let drift = 0;
 for (const step of ACTION_STEPS) {
   const out = join(root, 'actions', step, 'dist', 'index.js');
-  const result = await build({
-    absWorkingDir: root,
-    entryPoints: [join(srcRoot, 'packages', 'github', 'src', 'actions', `${step}.ts`)],
-    nodePaths: [join(root, 'node_modules')],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    outfile: out,
-    write: false,
-    minify: true,
-    keepNames: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-    // Native addons (the builder's xattr binding) are copied next to the bundle and loaded from there.
-    loader: { '.node': 'copy' },
-    plugins: [sources],
-    banner: {
-      js: [
-        "import { createRequire as __kanikoCreateRequire } from 'node:module';",
-        "import { fileURLToPath as __kanikoFileURLToPath } from 'node:url';",
-        'const require = __kanikoCreateRequire(import.meta.url);',
-        'const __filename = __kanikoFileURLToPath(import.meta.url);',
-        "const __dirname = __kanikoFileURLToPath(new URL('.', import.meta.url));",
-      ].join(' '),
-    },
-  });
+  const result = await build(
+    options(join(srcRoot, 'packages', 'github', 'src', 'actions', `${step}.ts`), out),
+  );
   for (const file of result.outputFiles) {
     const rel = relative(root, file.path);
     if (check) {
