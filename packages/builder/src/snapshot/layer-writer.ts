@@ -51,8 +51,9 @@ function entryType(st: Stats): TarEntryType | null {
   return null; // sockets are not representable in a tar
 }
 
-const major = (rdev: number): number => ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfff);
-const minor = (rdev: number): number => (rdev & 0xff) | ((rdev >> 12) & ~0xff);
+// glibc's dev_t layout; the high word is taken by division (JS shifts are 32-bit)
+const major = (rdev: number): number => ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+const minor = (rdev: number): number => ((rdev & 0xff) | (Math.floor(rdev / 4096) & 0xffffff00)) >>> 0;
 
 /**
  * Streams the items as an uncompressed layer tar: sorted, parents before children (callers include

@@ -222,6 +222,19 @@ describe('OverlaySnapshotter specifics', () => {
     expect(fallback.reason).toMatch(/uid 1000/);
   });
 
+  it('writes device nodes with their numbers, large minors included', async () => {
+    const s = new OverlaySnapshotter({ stateDir: join(base, 'state') });
+    const { runRoot } = await s.prepare(root);
+    sh(runRoot, 'mknod big c 300 70000 && mknod blk b 8 1 && mkfifo pipe');
+    const { headers } = await collect(s);
+    await s.dispose();
+    expect(headers.map((h) => [h.name, h.type, h.devmajor, h.devminor])).toEqual([
+      ['big', 'char-device', 300, 70000],
+      ['blk', 'block-device', 8, 1],
+      ['pipe', 'fifo', 0, 0],
+    ]);
+  });
+
   it('writes hardlinks inside the change set once and links the rest', async () => {
     const s = new OverlaySnapshotter({ stateDir: join(base, 'state') });
     const { runRoot } = await s.prepare(root);
