@@ -164,3 +164,21 @@ describe('buildCataloger (catalogue while building)', () => {
     ]);
   });
 });
+
+describe('layer errors', () => {
+  it('a truncated layer tar fails with LAYER_READ naming the layer', async () => {
+    const l1 = await layer([{ path: 'var/lib/dpkg/status', data: para('a', '1'.repeat(2000)) }]);
+    const full = Buffer.concat(
+      await (async () => {
+        const chunks: Buffer[] = [];
+        for await (const c of (await l1.open()) as AsyncIterable<Buffer>) chunks.push(c);
+        return chunks;
+      })(),
+    );
+    const broken = { diffId: l1.diffId, open: async () => Readable.from([full.subarray(0, 700)]) };
+    await expect(catalogLayers([broken], { source })).rejects.toMatchObject({
+      code: 'LAYER_READ',
+      message: expect.stringContaining(l1.diffId as string),
+    });
+  });
+});

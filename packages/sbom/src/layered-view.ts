@@ -164,8 +164,13 @@ class LayeredView implements FileSystemView {
     const pump = (async () => {
       try {
         for await (const chunk of source) {
-          if (!extract.write(chunk as Buffer))
-            await new Promise<void>((r) => extract.once('drain', () => r()));
+          if (extract.destroyed) return;
+          if (!extract.write(chunk as Buffer)) {
+            await new Promise<void>((r) => {
+              extract.once('drain', () => r());
+              extract.once('close', () => r());
+            });
+          }
         }
         extract.end(undefined);
       } catch (error) {
@@ -175,6 +180,7 @@ class LayeredView implements FileSystemView {
     try {
       for await (const entry of extract) await this.addEntry(entry as unknown as TarEntry, index);
     } catch (cause) {
+      extract.destroy();
       if (typeof input.destroy === 'function') input.destroy();
       throw new SbomError('LAYER_READ', `reading layer ${label}: ${(cause as Error).message}`, {
         cause,
