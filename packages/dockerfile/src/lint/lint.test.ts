@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile text with ${…} is the test data
 import { describe, expect, it } from 'vitest';
 import { looksLikeSecret } from './checks.js';
 import { lintDockerfile } from './lint.js';
@@ -38,6 +39,14 @@ describe('BuildKit checks', () => {
     [`${PINNED}\nWORKDIR app\nUSER u`, ['WorkdirRelativePath@2:1']],
     [`${PINNED}\nENV A=$UNDEFINED_THING\nUSER u`, []],
     ['FROM scratch\nENV A=$UNDEFINED_THING\nUSER u', ['UndefinedVar@2:1']],
+    [
+      'ARG TAG\nFROM alpine:${TAG}@sha256:0000000000000000000000000000000000000000000000000000000000000000\nUSER u',
+      ['InvalidDefaultArgInFrom@2:1'],
+    ],
+    [
+      'ARG TAG=3\nFROM alpine:${TAG}@sha256:0000000000000000000000000000000000000000000000000000000000000000\nUSER u',
+      [],
+    ],
   ])('%s', (src, expected) => {
     expect(found(src)).toEqual(expected);
   });

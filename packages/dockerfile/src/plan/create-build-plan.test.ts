@@ -54,6 +54,11 @@ describe('stage errors', () => {
     expect(e.code).toBe('STAGE');
     expect(e.message).toMatch(/circular dependency detected on stage: (one|two)/);
   });
+  it('an invalid --platform is an error', () => {
+    expect(planError('FROM --platform="linux/am d64" a').message).toMatch(
+      /^Dockerfile:1:1: planning: failed to parse platform linux\/am d64/,
+    );
+  });
   it('an unknown target is an error', () => {
     expect(planError('FROM a AS b', { target: 'nope' }).message).toBe(
       'Dockerfile:1:1: planning: target stage "nope" could not be found: "nope"',

@@ -6,6 +6,7 @@ import { warning } from '../lint/rules.js';
 import type { DockerfileAst } from '../parser/node.js';
 import { parseDockerfile } from '../parser/parse.js';
 import { runLexer } from '../shell/expand.js';
+import { invalidDefaultArgsInFrom } from './default-args-check.js';
 import { dispatch, type PlanContext, resolvePath, type StageState } from './dispatch.js';
 import { parseOnbuildTriggers } from './onbuild.js';
 import { DEFAULT_PATH, platformArgs } from './platform-args.js';
@@ -82,6 +83,7 @@ export function planWithFindings(
     }
   }
 
+  warnings.push(...invalidDefaultArgsInFrom(meta, stages, pArgs, escapeToken));
   const planned = stages.map((s) =>
     planStage(s, stages, globalArgs, declaredMeta, escapeToken, file, warnings, options),
   );
@@ -211,6 +213,12 @@ function planStage(
         `planning: empty platform value from expression ${s.from.platform}`,
         loc,
       );
+    if (!/^[A-Za-z0-9_-]+(\([^)]*\))?(\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)?)?$/.test(platform)) {
+      throw new DockerfileError('STAGE', `planning: failed to parse platform ${platform}`, {
+        ...loc,
+        text: platform,
+      });
+    }
   }
   const config = base.kind === 'image' ? options.baseImages?.[base.ref] : undefined;
   return {
