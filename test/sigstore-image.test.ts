@@ -328,6 +328,23 @@ describe('key-based round trip', () => {
   });
 });
 
+describe('Ed25519 keys', () => {
+  it('sign the bundle format only (sigstore-js cannot verify Ed25519 message signatures)', async () => {
+    const files = await generateKeyPair('', { type: 'ed25519' });
+    const key = await loadPrivateKey(files.privateKeyPem, '');
+    const ref = `${registry.host}/keyed/ed25519:1`;
+    await pushTestImage(client, ref, 13);
+    const image = { registry: client, reference: ref };
+    await expect(
+      signImage({ image, key, formats: ['legacy'], witnesses: { tlogUpload: false } }),
+    ).rejects.toThrow(/only the bundle format/);
+    const result = await signImage({ image, key, witnesses: { tlogUpload: false } });
+    expect(result.signatures.map((s) => s.format)).toEqual(['bundle']);
+    const report = await verifyImage({ image, policy: { publicKey: files.publicKeyPem, tlogThreshold: 0 } });
+    expect(report).toMatchObject({ verified: true, format: 'bundle' });
+  });
+});
+
 describe('attestations', () => {
   it('attests in both formats and verification requires the predicate type', async () => {
     const ref = `${registry.host}/attest/app:1`;

@@ -11,6 +11,7 @@ import { writeLegacy, writeReferrer } from './internal/write-artifacts.js';
 import { legacySignatureLayer } from './legacy-layers.js';
 import { bundleReferrerManifest } from './referrer-manifest.js';
 import { signDsse, signMessage } from './sign-payload.js';
+import { SigstoreError } from './sigstore-error.js';
 import { simpleSigningPayload } from './simple-signing.js';
 
 export type SignatureFormat = 'legacy' | 'bundle';
@@ -105,7 +106,15 @@ export function signResult(
  * written, so a failed service leaves the registry untouched.
  */
 export async function signImage(options: SignImageOptions): Promise<SignImageResult> {
-  const formats = options.formats ?? ['legacy', 'bundle'];
+  // sigstore-js cannot verify Ed25519 message signatures: Ed25519 keys sign the bundle format only.
+  const ed25519 = options.key?.type === 'ed25519';
+  const formats = options.formats ?? (ed25519 ? ['bundle'] : ['legacy', 'bundle']);
+  if (ed25519 && formats.includes('legacy')) {
+    throw new SigstoreError(
+      'INVALID_ARGUMENT',
+      'signing with an Ed25519 key: only the bundle format is supported',
+    );
+  }
   const target = await resolveTarget(options.image, options.signatureRepository);
   const { signer, witnesses } = signingSetup(options);
 

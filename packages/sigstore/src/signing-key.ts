@@ -3,7 +3,7 @@ import { decryptKeyMaterial } from './internal/encrypted-key.js';
 import { hashOf, type KeyType, keyTypeOf, parsePem } from './internal/key-type.js';
 import { SigstoreError } from './sigstore-error.js';
 
-/** A private key ready to sign, with the hash cosign pairs with its type. */
+/** A private key ready to sign (ECDSA and RSA over SHA-256, Ed25519 pure). */
 export interface SigningKey {
   readonly type: KeyType;
   readonly privateKey: KeyObject;
