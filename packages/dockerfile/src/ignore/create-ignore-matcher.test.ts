@@ -25,6 +25,12 @@ const cases: Array<[string[], Record<string, boolean>]> = [
   [['**/node_modules'], { node_modules: true, 'a/node_modules': true, 'a/node_modules/x': true }],
   [['!a', 'a'], { a: true }],
   [['a', '!a', 'a/b'], { 'a/b': true, 'a/c': false }],
+  [['*/foo'], { 'a/foo': true, 'a/foo/b': true, 'a/b/foo': false, foo: false }],
+  [['foo*'], { foo: true, foobar: true, 'foo/x': true, 'x/foo': false }],
+  [['**/foo/**'], { 'foo/x': true, 'a/foo/x': true, foo: false, 'a/foo': false }],
+  [['a/**/b/*.txt'], { 'a/b/x.txt': true, 'a/c/d/b/y.txt': true, 'a/b/c/x.txt': false }],
+  [['.*'], { '.env': true, 'a/.env': false, '.git/x': true }],
+  [['*', '!src/**', 'src/gen'], { 'src/a.ts': false, 'src/gen/b.ts': true, README: true }],
 ];
 
 describe('createIgnoreMatcher (Docker semantics)', () => {
