@@ -54,6 +54,18 @@ const identityPolicy = (subject: string, issuer: string): TrustPolicy => ({
 });
 const rightPolicy = () => identityPolicy(String(mock.claims.sub), mock.issuer);
 
+/** Flips one bit of the signature annotation of the first `.sig` layer and re-pushes the manifest. */
+async function tamperLegacySignature(repo: string, digest: string): Promise<void> {
+  const sigRef = `${repo}:sha256-${digest.slice(7)}.sig`;
+  const manifest = parseImageManifest((await client.getManifest(sigRef)).bytes);
+  const layer = manifest.layers[0];
+  if (!layer?.annotations) throw new Error('no .sig layer');
+  const sig = Buffer.from(layer.annotations['dev.cosignproject.cosign/signature'] ?? '', 'base64');
+  sig[sig.length - 1] = (sig[sig.length - 1] ?? 0) ^ 0x01;
+  layer.annotations['dev.cosignproject.cosign/signature'] = sig.toString('base64');
+  await client.putManifest(sigRef, Buffer.from(JSON.stringify(manifest)), MediaType.ociManifest);
+}
+
 describe('keyless sign → verify against a real registry (distribution 2.8: referrers tag fallback)', () => {
   let ref: string;
   let digest: string;
@@ -186,14 +198,7 @@ describe('tampering and missing evidence', () => {
       (await verifyImage({ image: { registry: client, reference: ref }, trustedRoot, policy })).verified,
     ).toBe(true);
 
-    const sigRef = `${registry.host}/tamper/legacy:sha256-${digest.slice(7)}.sig`;
-    const manifest = parseImageManifest((await client.getManifest(sigRef)).bytes);
-    const layer = manifest.layers[0];
-    if (!layer?.annotations) throw new Error('no layer');
-    const sig = Buffer.from(layer.annotations['dev.cosignproject.cosign/signature'] ?? '', 'base64');
-    sig[sig.length - 1] = (sig[sig.length - 1] ?? 0) ^ 0x01;
-    layer.annotations['dev.cosignproject.cosign/signature'] = sig.toString('base64');
-    await client.putManifest(sigRef, Buffer.from(JSON.stringify(manifest)), MediaType.ociManifest);
+    await tamperLegacySignature(`${registry.host}/tamper/legacy`, digest);
 
     const report = await verifyImage({ image: { registry: client, reference: ref }, trustedRoot, policy });
     expect(report.verified).toBe(false);
@@ -286,7 +291,7 @@ describe('key-based round trip', () => {
     const files = await generateKeyPair('pw');
     const key = await loadPrivateKey(files.privateKeyPem, 'pw');
     const ref = `${registry.host}/keyed/app:1`;
-    await pushTestImage(client, ref, 6);
+    const digest = await pushTestImage(client, ref, 6);
     const image = { registry: client, reference: ref };
     await signImage({ image, key, witnesses: { rekorURL: mock.rekorURL } });
     for (const format of ['bundle', 'legacy'] as const) {
@@ -303,6 +308,16 @@ describe('key-based round trip', () => {
       });
       expect(bad.verified).toBe(false);
     }
+    const policy = { publicKey: files.publicKeyPem };
+    // tampered legacy signature
+    await tamperLegacySignature(`${registry.host}/keyed/app`, digest);
+    const tampered = await verifyImage({ image, trustedRoot, policy, format: 'legacy' });
+    expect(tampered.verified).toBe(false);
+    expect(tampered.signatures[0]?.failure).toMatch(/signature/i);
+    // a different image re-pushed under the tag
+    await pushTestImage(client, ref, 60);
+    const repushed = await verifyImage({ image, trustedRoot, policy });
+    expect(repushed).toMatchObject({ verified: false, format: 'none' });
   });
 
   it('without Rekor verifies only with the log waived (cosign --insecure-ignore-tlog)', async () => {
