@@ -33,7 +33,8 @@ export async function writeGitlabOutputs(
   env: Env,
   cwd: string,
 ): Promise<{ dotenvPath: string; outputsPath: string }> {
-  const base = env.CI_PROJECT_DIR ?? cwd;
+  // Relative to the job's working directory: where GitLab collects artifacts (the project dir at script start).
+  const base = cwd;
   const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const dotenvPath = at(env.KANIKO_TS_DOTENV ?? 'kaniko-ts.env');
   const artifactDir = at(env.KANIKO_TS_ARTIFACT_DIR ?? 'kaniko-ts');

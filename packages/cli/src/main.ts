@@ -54,7 +54,9 @@ export async function main(options: MainOptions): Promise<number> {
     streams.stdout.write(renderStepHelp(step.spec));
     return EXIT_CODES.ok;
   }
-  const gitlab = options.env.GITLAB_CI === 'true';
+  // A GitLab job: GitLab sets GITLAB_CI; the components also set KANIKO_TS_DOTENV (gitlab-ci-local
+  // runs jobs with GITLAB_CI=false, and the component contract should not depend on it).
+  const gitlab = options.env.GITLAB_CI === 'true' || options.env.KANIKO_TS_DOTENV !== undefined;
   const tempDir = await mkdtemp(join(options.env.RUNNER_TEMP ?? tmpdir(), `kaniko-ts-${step.spec.name}-`));
   const env = gitlab ? await prepareGitlabAuth(options.env, tempDir) : options.env;
   const cli = createCliContext({
