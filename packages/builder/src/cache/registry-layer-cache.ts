@@ -36,6 +36,13 @@ export interface RegistryLayerCacheOptions extends LayerCacheOptions {
 }
 
 const MISS_CODES: ReadonlySet<string> = new Set(['MANIFEST_UNKNOWN', 'NAME_UNKNOWN', 'NOT_FOUND']);
+const RACE_CODES: ReadonlySet<string> = new Set([
+  'MANIFEST_BLOB_UNKNOWN',
+  'DIGEST_INVALID',
+  'BLOB_UNKNOWN',
+  'BLOB_UPLOAD_UNKNOWN',
+]);
+const PUSH_ATTEMPTS = 4;
 
 /**
  * A layer cache in a registry repository (kaniko's `--cache-repo`): each entry is a one-layer OCI
@@ -143,6 +150,16 @@ export class RegistryLayerCache implements LayerCache {
       rawConfig,
       layers: stored ? [stored] : [],
     });
-    await this.client.pushImage(this.ref(key), image);
+    // Two builds pushing the same blob at once can make distribution refuse the manifest while the
+    // other upload commits (`MANIFEST_BLOB_UNKNOWN`/`DIGEST_INVALID`): push again after a pause.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.pushImage(this.ref(key), image);
+        return;
+      } catch (e) {
+        if (attempt >= PUSH_ATTEMPTS || !(e instanceof RegistryError && RACE_CODES.has(e.code))) throw e;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt * (0.5 + Math.random())));
+      }
+    }
   }
 }
