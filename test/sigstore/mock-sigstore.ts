@@ -10,7 +10,6 @@ import {
   initializeTSA,
   tsaHandler,
 } from '@sigstore/mock';
-import { TransparencyLogEntry } from '@sigstore/protobuf-specs';
 import { GITHUB_ISSUER, githubClaims, makeToken, type TokenClaims } from './oidc-endpoint.js';
 
 /**
@@ -135,12 +134,23 @@ export async function startMockSigstore(options: MockSigstoreOptions = {}): Prom
       },
     };
     const logged = await (tlog as NonNullable<typeof tlog>).logV2(entry as never);
-    const json = TransparencyLogEntry.toJSON(logged) as {
-      logIndex?: string;
-      inclusionProof?: { logIndex?: string };
+    // protobuf JSON of the entry, with the proof labelled for the one-entry tree it was computed for
+    const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+    const proof = logged.inclusionProof;
+    const json = {
+      logIndex: '0',
+      logId: { keyId: b64(logged.logId?.keyId ?? new Uint8Array()) },
+      kindVersion: logged.kindVersion,
+      integratedTime: logged.integratedTime,
+      inclusionProof: proof && {
+        logIndex: '0',
+        rootHash: b64(proof.rootHash),
+        treeSize: proof.treeSize,
+        hashes: proof.hashes.map(b64),
+        checkpoint: proof.checkpoint,
+      },
+      canonicalizedBody: b64(logged.canonicalizedBody),
     };
-    json.logIndex = '0';
-    if (json.inclusionProof) json.inclusionProof.logIndex = '0';
     return { statusCode: 201, response: JSON.stringify(json), contentType: 'application/json' };
   };
 
