@@ -249,8 +249,8 @@ for (const rel of READMES) {
   if (!existsSync(path)) continue;
   const text = readFileSync(path, 'utf8');
   const next = text.replace(
-    /(<!-- generated:([a-z0-9-]+) -->\n)[\s\S]*?(\n<!-- \/generated:\2 -->)/g,
-    (whole, open, id, close) => (blocks[id] === undefined ? whole : `${open}${blocks[id]}${close}`),
+    /(<!-- generated:([a-z0-9-]+) -->\n)[\s\S]*?(<!-- \/generated:\2 -->)/g,
+    (whole, open, id, close) => (blocks[id] === undefined ? whole : `${open}${blocks[id]}\n${close}`),
   );
   put(rel, next);
 }
