@@ -23,11 +23,8 @@ import {
   npmTree,
   pythonDistributions,
   pythonTree,
-  rpmBdbRoot,
-  rpmQa,
-  rpmQaBdb,
-  rpmRoot,
 } from './sbom/fixtures.js';
+import { rpmBdbRoot, rpmQa, rpmQaBdb, rpmRoot } from './sbom/rpm-fixtures.js';
 import { cycloneDxErrors, spdxErrors } from './sbom/validate.js';
 
 const CREATED = '2025-01-01T00:00:00Z';
