@@ -223,3 +223,51 @@ describe('mapLimit', () => {
     expect(peak).toBe(3);
   });
 });
+
+describe('LocalDirLayerCache', () => {
+  it('lets readers run while writers store: every answer is a miss or a complete, verified hit', async () => {
+    const cache = new LocalDirLayerCache(join(work, 'busy'));
+    const layers = await Promise.all([0, 1, 2].map((i) => whiteoutLayer(`busy ${i}`)));
+    const expected = new Map(
+      await Promise.all(layers.map(async (l) => [await l.diffId(), await bytes(l)] as const)),
+    );
+    const writers = Array.from({ length: 12 }, (_, i) =>
+      cache.put(key(`busy${i % 3}`), layers[i % 3], { createdBy: `RUN ${i}`, emptyLayer: false }),
+    );
+    let seen = 0;
+    let done = false;
+    const read = async () => {
+      const hits = await cache.get([0, 1, 2].map((i) => key(`busy${i}`)));
+      for (const hit of hits.values()) {
+        seen++;
+        expect((await bytes(hit.layer!)).equals(expected.get(hit.diffId!)!)).toBe(true);
+      }
+      return hits.size;
+    };
+    const readers = Array.from({ length: 3 }, async () => {
+      while (!done) await read();
+    });
+    await Promise.all(writers);
+    done = true;
+    await Promise.all(readers);
+    expect(await read()).toBe(3);
+    expect(seen).toBeGreaterThanOrEqual(3);
+  });
+
+  it('prunes expired entries and the blobs only they used', async () => {
+    let now = new Date();
+    const cache = new LocalDirLayerCache(join(work, 'prune'), { ttl: 60_000, now: () => now });
+    const old = await whiteoutLayer('old');
+    const shared = await whiteoutLayer('shared');
+    await cache.put(key('old'), old, { createdBy: 'RUN old', emptyLayer: false });
+    await cache.put(key('shared-old'), shared, { createdBy: 'RUN s', emptyLayer: false });
+    now = new Date(now.getTime() + 50_000);
+    await cache.put(key('shared-new'), shared, { createdBy: 'RUN s', emptyLayer: false });
+    now = new Date(now.getTime() + 20_000);
+    expect(await cache.prune({ graceMs: 0 })).toEqual({ entries: 2, blobs: 1 });
+    const blobs = await readdir(join(cache.dir, 'blobs/sha256'));
+    expect(blobs).toEqual([digestHex(shared.descriptor().digest)]);
+    const hits = await cache.get([key('old'), key('shared-old'), key('shared-new')]);
+    expect([...hits.keys()]).toEqual([key('shared-new')]);
+  });
+});
