@@ -1,4 +1,5 @@
 import {
+  bundleToJSON,
   createStatement,
   createWitnesses,
   generateKeyPair,
@@ -13,7 +14,6 @@ import {
   signMessage,
   verifyBundle,
 } from '@kaniko-ts/sigstore';
-import { bundleToJSON } from '@sigstore/bundle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockSigstore, startMockSigstore } from './sigstore/mock-sigstore.js';
 

@@ -74,6 +74,9 @@ const EMPTY_ROOT = TrustedRoot.fromJSON({
   timestampAuthorities: [],
 });
 
+/** Serializes a bundle to its protobuf-JSON form (what `.sigstore.json` files and referrer layers hold). */
+export { bundleToJSON } from '@sigstore/bundle';
+
 /** Parses and structurally validates a Sigstore bundle. */
 export function parseBundle(input: unknown): Bundle {
   let json = input;
