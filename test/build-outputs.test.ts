@@ -146,6 +146,22 @@ describe('build outputs and options', () => {
     await bad.close();
   });
 
+  it('builds from a tar.gz context with its .dockerignore applied', async () => {
+    const tarDir = join(work, 'tarctx');
+    await mkdir(tarDir);
+    await writeFile(join(tarDir, 'Dockerfile'), 'ARG REGISTRY\nFROM ${REGISTRY}/base/busybox:latest\nCOPY . /ctx/\nCMD ["ls", "-A", "/ctx"]\n');
+    await writeFile(join(tarDir, 'kept.txt'), 'k');
+    await writeFile(join(tarDir, 'secret.env'), 'TOKEN=x');
+    await writeFile(join(tarDir, '.dockerignore'), '*.env\n');
+    const archive = join(work, 'ctx.tar.gz');
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('tar', ['-czf', archive, '-C', tarDir, '.']);
+    const dest = `${reg().host}/outputs/tarctx:latest`;
+    await build({ ...base(), context: archive, destinations: [dest], push: true });
+    const run = await podman(['run', '--rm', '--network=host', '--tls-verify=false', dest]);
+    expect(run.stdout.split('\n').filter(Boolean).sort()).toEqual(['.dockerignore', 'Dockerfile', 'kept.txt']);
+  });
+
   it('a failing RUN fails the build with the Dockerfile location and exit code', async () => {
     const failing = join(work, 'failing');
     await mkdir(failing);

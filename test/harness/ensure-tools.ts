@@ -51,6 +51,15 @@ export const TEST_TOOLS: readonly ToolSpec[] = [
   onPath('htpasswd', 'apache2-utils'),
   onPath('runc', 'runc'),
   onPath('newuidmap', 'uidmap'),
+  // RUN executor and layer attributes (builder), compression interop (oci)
+  onPath('unshare', 'util-linux'),
+  onPath('setpriv', 'util-linux'),
+  onPath('getfattr', 'attr'),
+  onPath('getcap', 'libcap2-bin'),
+  onPath('zstd', 'zstd'),
+  onPath('gzip', 'gzip'),
+  onPath('git', 'git'),
+  onPath('objcopy', 'binutils'),
 ];
 
 /** Extra tools only the benchmarks need (`/usr/bin/time -v` for peak RSS). */

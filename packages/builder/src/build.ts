@@ -1,10 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { createGunzip } from 'node:zlib';
-import dockerignoreModule, { type Ignore } from '@balena/dockerignore';
-import { createBuildPlan } from '@kaniko-ts/dockerfile';
+import { createBuildPlan, createIgnoreMatcher } from '@kaniko-ts/dockerfile';
 import {
   type Compression,
   type Image,
@@ -15,11 +12,12 @@ import {
 } from '@kaniko-ts/oci';
 import type { RegistryClient } from '@kaniko-ts/registry';
 import { BuilderError } from './builder-error.js';
+import type { DirectoryContext } from './context/directory-context.js';
+import { openDirectoryContext, openTarContext } from './context/tar-context.js';
 import { buildImage } from './engine/build-image.js';
 import type { BuildEvents, SecretSource } from './engine/build-request.js';
 import { describeBuild } from './engine/describe-build.js';
 import { detectExecutor } from './executor/detect-executor.js';
-import { extractLayer } from './rootfs/extract-layer.js';
 import { detectSnapshotter } from './snapshot/detect-snapshotter.js';
 import { StatWalkSnapshotter } from './snapshot/stat-walk-snapshotter.js';
 
@@ -93,7 +91,8 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
   const ownWorkDir = opts.workDir === undefined;
   const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), 'kaniko-ts-')));
   try {
-    const contextRoot = await resolveContext(opts, workDir);
+    const context = await openContext(opts, workDir);
+    const contextRoot = context.root;
     const dockerfilePath = resolveDockerfile(opts.dockerfile, contextRoot);
     const text = await readFile(dockerfilePath, 'utf8').catch((cause) => {
       throw new BuilderError('CONTEXT_NOT_FOUND', `reading Dockerfile ${dockerfilePath}: ${cause.message}`, {
@@ -129,7 +128,6 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
     if (opts.push && !opts.skipPushPermissionCheck) {
       await Promise.all(opts.destinations.map((d) => opts.registry.checkPushPermission(d)));
     }
-    const ignore = await readIgnore(contextRoot, dockerfilePath);
     const executor = await detectExecutor();
     const snapshotter =
       opts.snapshotter === 'stat-walk'
@@ -145,7 +143,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
     const result = await buildImage(
       {
         dockerfile: { text, path: fileName },
-        context: { root: contextRoot, visible: (rel) => !ignore(rel) },
+        context,
         buildArgs,
         target: opts.target,
         labels: opts.labels,
@@ -206,33 +204,22 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
 
 const fmt = (p: Platform) => [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 
-async function resolveContext(opts: BuildOptions, workDir: string): Promise<string> {
+/** The context as a directory (a tar or tar.gz file is extracted safely first), with `.dockerignore`. */
+async function openContext(opts: BuildOptions, workDir: string): Promise<DirectoryContext> {
   const st = await stat(opts.context).catch(() => undefined);
   if (!st) throw new BuilderError('CONTEXT_NOT_FOUND', `build context ${opts.context} does not exist`);
-  let root = opts.context;
-  if (st.isFile()) {
-    root = join(workDir, 'context');
-    await mkdir(root, { recursive: true });
-    const head = await readFile(opts.context).then((b) => b.subarray(0, 2));
-    const src = createReadStream(opts.context);
-    await extractLayer(root, head[0] === 0x1f && head[1] === 0x8b ? src.pipe(createGunzip()) : src, {
-      chown: false,
-    });
-  }
-  return opts.contextSubPath ? join(root, opts.contextSubPath) : root;
+  const unpacked = st.isFile() ? await openTarContext(opts.context, { scratchDir: workDir }) : undefined;
+  const root = join(unpacked?.root ?? opts.context, opts.contextSubPath ?? '');
+  const dockerfilePath = resolveDockerfile(opts.dockerfile, root);
+  const specific = await readFile(`${dockerfilePath}.dockerignore`, 'utf8').catch(() => undefined);
+  const text = specific ?? (await readFile(join(root, '.dockerignore'), 'utf8').catch(() => ''));
+  const matcher = createIgnoreMatcher(text);
+  return openDirectoryContext(root, { exclude: (rel) => matcher.ignores(rel) });
 }
 
 function resolveDockerfile(dockerfile: string | undefined, contextRoot: string): string {
   const p = dockerfile ?? 'Dockerfile';
   return isAbsolute(p) ? p : resolve(contextRoot, p);
-}
-
-async function readIgnore(contextRoot: string, dockerfilePath: string): Promise<(rel: string) => boolean> {
-  const specific = await readFile(`${dockerfilePath}.dockerignore`, 'utf8').catch(() => undefined);
-  const text = specific ?? (await readFile(join(contextRoot, '.dockerignore'), 'utf8').catch(() => ''));
-  const factory = dockerignoreModule as unknown as (o: { ignorecase: boolean }) => Ignore;
-  const ig = factory({ ignorecase: false }).add(text);
-  return (rel) => ig.ignores(rel);
 }
 
 function repository(ref: string): string {

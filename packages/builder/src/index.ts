@@ -1,5 +1,4 @@
 export { type BuildOptions, type BuildOutcome, build } from './build.js';
-export { BuilderError, type BuilderErrorCode } from './builder-error.js';
 export { buildImage, type EngineParts } from './engine/build-image.js';
 export type {
   BuildContext,
@@ -11,3 +10,4 @@ export type {
   SecretSource,
 } from './engine/build-request.js';
 export { describeBuild } from './engine/describe-build.js';
+export * from './fs-api.js';
