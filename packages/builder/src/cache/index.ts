@@ -16,6 +16,12 @@ export {
   seedKey,
 } from './cache-key.js';
 export {
+  CacheSession,
+  type CacheSessionOptions,
+  type CacheSessionStats,
+  DEFAULT_CACHED_KINDS,
+} from './cache-session.js';
+export {
   assertCacheKey,
   type CachedLayer,
   type CacheEntryMeta,

@@ -1,0 +1,116 @@
+import type { InstructionKind, PlannedInstruction } from '@kaniko-ts/dockerfile';
+import type { Layer } from '@kaniko-ts/oci';
+import type { CachedLayer, LayerCache } from './layer-cache.js';
+import { type CacheKeyPlan, type PlanKeysRequest, planCacheKeys } from './plan-keys.js';
+
+/** Instructions whose result is stored: those that touch the file system. */
+export const DEFAULT_CACHED_KINDS: ReadonlySet<InstructionKind> = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR']);
+
+export interface CacheSessionOptions {
+  /** Which instruction kinds are looked up and stored (kaniko's --cache-run-layers/--cache-copy-layers). */
+  kinds?: ReadonlySet<InstructionKind>;
+  /** Failed stores (a warning, never a build failure, as in kaniko). */
+  onWarning?: (message: string) => void;
+}
+
+/** What a session did, for logs and job summaries. */
+export interface CacheSessionStats {
+  hits: number;
+  misses: number;
+  /** Cacheable kinds without a key (after an `ADD <url>` without --checksum). */
+  unkeyed: number;
+  stored: number;
+  storeFailures: number;
+}
+
+/**
+ * One build's use of a `LayerCache`: every key computed and looked up at once when it opens (one
+ * parallel `get`), then per instruction a hit or a miss, and stores that run in the background
+ * while later instructions build (`flush()` waits for them).
+ */
+export class CacheSession {
+  private readonly puts: Promise<void>[] = [];
+  private readonly counts: CacheSessionStats = {
+    hits: 0,
+    misses: 0,
+    unkeyed: 0,
+    stored: 0,
+    storeFailures: 0,
+  };
+
+  private constructor(
+    private readonly cache: LayerCache,
+    readonly keys: CacheKeyPlan,
+    private readonly hits: Map<string, CachedLayer>,
+    private readonly kinds: ReadonlySet<InstructionKind>,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  static async open(
+    cache: LayerCache,
+    req: PlanKeysRequest,
+    opts: CacheSessionOptions = {},
+  ): Promise<CacheSession> {
+    const keys = await planCacheKeys(req);
+    const hits = await cache.get(keys.keys());
+    return new CacheSession(
+      cache,
+      keys,
+      hits,
+      opts.kinds ?? DEFAULT_CACHED_KINDS,
+      opts.onWarning ?? (() => {}),
+    );
+  }
+
+  /** The cached result of instruction `i` of `stage`, or undefined when it must run. */
+  lookup(stage: number, i: number, ins: PlannedInstruction): CachedLayer | undefined {
+    if (!this.kinds.has(ins.kind)) return undefined;
+    const key = this.keys.key(stage, i);
+    if (key === undefined) {
+      this.counts.unkeyed++;
+      return undefined;
+    }
+    const hit = this.hits.get(key);
+    if (hit) this.counts.hits++;
+    else this.counts.misses++;
+    return hit;
+  }
+
+  /** Stores what instruction `i` of `stage` made (in the background; see `flush`). */
+  store(
+    stage: number,
+    i: number,
+    ins: PlannedInstruction,
+    layer: Layer | undefined,
+    createdBy: string,
+  ): void {
+    const key = this.keys.key(stage, i);
+    if (key === undefined || !this.kinds.has(ins.kind) || this.hits.has(key)) return;
+    this.puts.push(
+      this.cache.put(key, layer, { createdBy, emptyLayer: layer === undefined }).then(
+        () => {
+          this.counts.stored++;
+        },
+        (e: unknown) => {
+          this.counts.storeFailures++;
+          this.warn(`storing cache entry ${key} for "${ins.original}": ${(e as Error).message}`);
+        },
+      ),
+    );
+  }
+
+  /** `describeKey` of the instruction's key, for `--verbosity=debug`. */
+  describe(stage: number, i: number): string {
+    return this.keys.describe(stage, i);
+  }
+
+  /** Waits for every store started so far (never rejects). */
+  async flush(): Promise<CacheSessionStats> {
+    await Promise.all(this.puts);
+    return this.stats();
+  }
+
+  stats(): CacheSessionStats {
+    return { ...this.counts };
+  }
+}
