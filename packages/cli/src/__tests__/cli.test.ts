@@ -146,9 +146,9 @@ describe('main', () => {
       EXIT_CODES.verificationFailed,
     );
     expect((await run(['echo', '--image', 'r/a', '--fail', 'crash'])).code).toBe(EXIT_CODES.stepFailed);
-    const na = await run(['sign', '--image', `r/a@sha256:${'c'.repeat(64)}`, '--key', 'PEM']);
+    const na = await run(['sbom', '--oci-layout-path', 'layout']);
     expect(na.code).toBe(EXIT_CODES.notAvailable);
-    expect(na.stderr).toContain('sign is not available in this build yet');
+    expect(na.stderr).toContain('sbom of a oci-layout is not available in this build yet');
   });
 
   it('in a GitLab job: inputs from component variables, flags win, dotenv and JSON artifacts written', async () => {

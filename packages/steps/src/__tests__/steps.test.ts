@@ -130,12 +130,6 @@ describe('build', () => {
     expect(sign['rekor-url']).toBe('https://rekor.local');
     expect(sign.image).toBe('r/app@sha256:abc');
   });
-
-  it('sign fails with NOT_AVAILABLE while @kaniko-ts/sigstore is not wired', async () => {
-    const { ctx } = fakeContext();
-    const inputs = inputsOf(signSpec, { image: `r/a@sha256:${'b'.repeat(64)}`, key: 'PEM' });
-    await expect(signStep.run(ctx, inputs)).rejects.toMatchObject({ code: 'NOT_AVAILABLE' });
-  });
 });
 
 describe('signing options', () => {

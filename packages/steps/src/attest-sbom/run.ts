@@ -1,8 +1,11 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { notAvailable } from '../internal/not-available.js';
+import { catalogImage, toCycloneDx, toSpdx } from '@kaniko-ts/sbom';
+import { attestImage } from '@kaniko-ts/sigstore';
+import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
 import { type SigningOptions, toSigningOptions } from '../internal/signer-options.js';
+import { signResultOf, sigstoreSigning } from '../internal/sigstore-call.js';
 import type { StepContext } from '../step-context.js';
 import type { InferInputs, InferOutputs } from '../step-spec.js';
 import type { attestSbomSpec } from './spec.js';
@@ -29,9 +32,44 @@ export interface AttestSbomResult {
   certificateIdentity?: string;
 }
 
-/** Binding to the library; replaced at integration. */
-export async function callAttestSbom(_request: AttestSbomRequest): Promise<AttestSbomResult> {
-  return notAvailable('attest-sbom');
+/** Predicate types cosign uses for `--type spdxjson` / `--type cyclonedx`. */
+export const SBOM_PREDICATE_TYPES = {
+  'spdx-json': 'https://spdx.dev/Document',
+  'cyclonedx-json': 'https://cyclonedx.org/bom',
+} as const;
+
+/** Catalogs the image with @kaniko-ts/sbom (or reads the given SBOM), then `attestImage` from @kaniko-ts/sigstore. */
+export async function callAttestSbom(
+  request: AttestSbomRequest,
+  ctx: StepContext,
+): Promise<AttestSbomResult> {
+  const registry = createRegistryClient(request.registry, [request.image]);
+  try {
+    let document: unknown;
+    let packages = 0;
+    if (request.predicatePath !== undefined) {
+      document = JSON.parse(await readFile(request.predicatePath, 'utf8'));
+      const d = document as { packages?: unknown[]; components?: unknown[] };
+      packages = (d.packages ?? d.components ?? []).length;
+    } else {
+      const image = await registry.pullImage(request.image);
+      const inventory = await catalogImage(image, { name: request.image });
+      for (const w of inventory.warnings) ctx.log.warn(`sbom: ${w}`);
+      packages = inventory.packages.length;
+      const created = ctx.clock.now();
+      document =
+        request.sbomFormat === 'spdx-json'
+          ? toSpdx(inventory, { created })
+          : toCycloneDx(inventory, { created });
+      await writeFile(request.outputPath, `${JSON.stringify(document, null, 2)}\n`);
+    }
+    const predicateType = SBOM_PREDICATE_TYPES[request.sbomFormat];
+    const options = await sigstoreSigning(request, request.image, registry, ctx.workspace);
+    const r = signResultOf(await attestImage({ ...options, predicateType, predicate: document }));
+    return { ...r, attestationRefs: r.refs, predicateType, packages };
+  } finally {
+    await registry.close();
+  }
 }
 
 export async function toAttestSbomRequest(
@@ -87,6 +125,6 @@ export async function runAttestSbom(
 ): Promise<InferOutputs<typeof attestSbomSpec>> {
   return ctx.group(`attest SBOM of ${inputs.image}`, async () => {
     const request = await toAttestSbomRequest(ctx, inputs);
-    return attestSbomOutputs(ctx, request, await callAttestSbom(request));
+    return attestSbomOutputs(ctx, request, await callAttestSbom(request, ctx));
   });
 }

@@ -1,8 +1,10 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { notAvailable } from '../internal/not-available.js';
+import { attestImage } from '@kaniko-ts/sigstore';
+import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
 import { type SigningOptions, toSigningOptions } from '../internal/signer-options.js';
+import { signResultOf, sigstoreSigning } from '../internal/sigstore-call.js';
 import type { StepContext } from '../step-context.js';
 import type { InferInputs, InferOutputs } from '../step-spec.js';
 import { PREDICATE_TYPES } from '../verify/run.js';
@@ -16,13 +18,27 @@ export interface AttestRequest extends SigningOptions {
   registry: RegistryOptions;
 }
 
-export async function callAttestImage(_request: AttestRequest): Promise<{
-  digest: string;
-  attestationRefs: string[];
-  bundle: unknown;
-  rekorLogIndex?: number;
-}> {
-  return notAvailable('attest');
+/** `attestImage` from @kaniko-ts/sigstore with the predicate file's JSON. */
+export async function callAttestImage(
+  request: AttestRequest,
+  workspace: string,
+): Promise<{ digest: string; attestationRefs: string[]; bundle: unknown; rekorLogIndex?: number }> {
+  const registry = createRegistryClient(request.registry, [request.image]);
+  try {
+    const predicate = JSON.parse(await readFile(request.predicatePath, 'utf8')) as unknown;
+    const options = await sigstoreSigning(request, request.image, registry, workspace);
+    const r = signResultOf(
+      await attestImage({ ...options, predicateType: request.predicateType, predicate }),
+    );
+    return {
+      digest: r.digest,
+      attestationRefs: r.refs,
+      bundle: r.bundle,
+      ...(r.rekorLogIndex !== undefined ? { rekorLogIndex: r.rekorLogIndex } : {}),
+    };
+  } finally {
+    await registry.close();
+  }
 }
 
 export async function runAttest(
@@ -36,7 +52,7 @@ export async function runAttest(
     predicateType: PREDICATE_TYPES[inputs.type.toLowerCase()] ?? inputs.type,
     registry: toRegistryOptions(inputs, ctx.env),
   };
-  const result = await callAttestImage(request);
+  const result = await callAttestImage(request, ctx.workspace);
   const bundlePath = join(ctx.tempDir, `attestation-${result.digest.replace(':', '-')}.sigstore.json`);
   await writeFile(bundlePath, JSON.stringify(result.bundle));
   return {

@@ -1,5 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
+import { catalogImage, toCycloneDx, toSpdx } from '@kaniko-ts/sbom';
 import { notAvailable } from '../internal/not-available.js';
+import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
 import type { StepContext } from '../step-context.js';
 import type { InferInputs, InferOutputs } from '../step-spec.js';
@@ -16,10 +18,25 @@ export interface SbomRequest {
   registry: RegistryOptions;
 }
 
+/** `catalogImage` + `toSpdx`/`toCycloneDx` from @kaniko-ts/sbom (registry images; layouts and archives not yet). */
 export async function callGenerateSbom(
-  _request: SbomRequest,
+  request: SbomRequest,
+  ctx: StepContext,
 ): Promise<{ document: string; packages: number }> {
-  return notAvailable('sbom');
+  if (request.source.kind !== 'image') return notAvailable(`sbom of a ${request.source.kind}`);
+  const registry = createRegistryClient(request.registry, []);
+  try {
+    const inventory = await catalogImage(await registry.pullImage(request.source.ref), {
+      name: request.source.ref,
+    });
+    for (const w of inventory.warnings) ctx.log.warn(`sbom: ${w}`);
+    const created = ctx.clock.now();
+    const doc =
+      request.format === 'spdx-json' ? toSpdx(inventory, { created }) : toCycloneDx(inventory, { created });
+    return { document: `${JSON.stringify(doc, null, 2)}\n`, packages: inventory.packages.length };
+  } finally {
+    await registry.close();
+  }
 }
 
 export function toSbomRequest(ctx: StepContext, inputs: InferInputs<typeof sbomSpec>): SbomRequest {
@@ -45,7 +62,7 @@ export async function runSbom(
   ctx: StepContext,
   inputs: InferInputs<typeof sbomSpec>,
 ): Promise<InferOutputs<typeof sbomSpec>> {
-  const { document, packages } = await callGenerateSbom(toSbomRequest(ctx, inputs));
+  const { document, packages } = await callGenerateSbom(toSbomRequest(ctx, inputs), ctx);
   if (!inputs.output) {
     ctx.log.info(document);
     return { 'sbom-path': '', packages: String(packages) };

@@ -1,8 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { notAvailable } from '../internal/not-available.js';
+import { signImage } from '@kaniko-ts/sigstore';
+import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
 import { type SigningOptions, toSigningOptions } from '../internal/signer-options.js';
+import { signResultOf, sigstoreSigning } from '../internal/sigstore-call.js';
 import type { StepContext } from '../step-context.js';
 import type { InferInputs, InferOutputs } from '../step-spec.js';
 import type { signSpec } from './spec.js';
@@ -28,9 +30,17 @@ export interface SignResult {
   rekorLogIndex?: number;
 }
 
-/** Binding to the library; replaced by `signImage` from @kaniko-ts/sigstore at integration. */
-export async function callSignImage(_request: SignRequest): Promise<SignResult> {
-  return notAvailable('sign');
+/** The one library call: `signImage` from @kaniko-ts/sigstore. */
+export async function callSignImage(request: SignRequest, workspace: string): Promise<SignResult> {
+  const registry = createRegistryClient(request.registry, [request.image]);
+  try {
+    const options = await sigstoreSigning(request, request.image, registry, workspace);
+    if (Object.keys(request.annotations).length > 0) options.annotations = request.annotations;
+    const r = signResultOf(await signImage(options));
+    return { ...r, signatureRefs: r.refs };
+  } finally {
+    await registry.close();
+  }
 }
 
 function annotationsOf(items: string[]): Record<string, string> {
@@ -89,6 +99,6 @@ export async function runSign(
   inputs: InferInputs<typeof signSpec>,
 ): Promise<InferOutputs<typeof signSpec>> {
   return ctx.group(`sign ${inputs.image}`, async () =>
-    signOutputs(ctx, await callSignImage(await toSignRequest(ctx, inputs))),
+    signOutputs(ctx, await callSignImage(await toSignRequest(ctx, inputs), ctx.workspace)),
   );
 }

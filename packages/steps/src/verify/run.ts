@@ -1,8 +1,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
-import { exportPolicy, type ImagePolicy } from '@kaniko-ts/sigstore';
-import { notAvailable } from '../internal/not-available.js';
+import { isAbsolute, join, resolve } from 'node:path';
+import {
+  exportPolicy,
+  fetchPublicGoodTrustedRoot,
+  type ImagePolicy,
+  parseTrustedRoot,
+  type TrustPolicy,
+  type VerifyImageOptions,
+  verifyImage,
+} from '@kaniko-ts/sigstore';
+import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
+import { pemOf } from '../internal/sigstore-call.js';
 import type { StepContext } from '../step-context.js';
 import type { InferInputs, InferOutputs } from '../step-spec.js';
 import { StepsError } from '../steps-error.js';
@@ -50,15 +59,68 @@ export interface VerifyResult {
   report: unknown;
 }
 
-/** Binding to the library; must throw an error with code VERIFICATION_FAILED when a check fails. */
-export async function callVerifyImage(_request: VerifyRequest): Promise<VerifyResult> {
-  return notAvailable('verify');
-}
-
-/** PEM contents as given, or read from the file the value names. */
-export async function pemOf(value: string, workspace: string): Promise<string> {
-  if (value.includes('-----BEGIN')) return value;
-  return readFile(isAbsolute(value) ? value : resolve(workspace, value), 'utf8');
+/** The one library call: `verifyImage` from @kaniko-ts/sigstore; a failed check throws VERIFICATION_FAILED. */
+export async function callVerifyImage(request: VerifyRequest, ctx: StepContext): Promise<VerifyResult> {
+  const registry = createRegistryClient(request.registry, [request.image]);
+  try {
+    const policy: TrustPolicy = { tlogThreshold: request.requireTlog ? 1 : 0 };
+    if (request.identity.kind === 'key')
+      policy.publicKey = await pemOf(request.identity.publicKey, ctx.workspace);
+    else {
+      const { identity, identityRegexp, issuer, issuerRegexp } = request.identity;
+      policy.certificate = {
+        identities: [
+          {
+            ...(identity !== undefined ? { subject: identity } : {}),
+            ...(identityRegexp !== undefined ? { subjectRegExp: identityRegexp } : {}),
+            ...(issuer !== undefined ? { issuer } : {}),
+            ...(issuerRegexp !== undefined ? { issuerRegExp: issuerRegexp } : {}),
+          },
+        ],
+      };
+    }
+    const options: VerifyImageOptions = {
+      image: { registry, reference: request.image },
+      policy,
+      attestations: request.requiredAttestations,
+    };
+    if (request.signatureRepository !== undefined) options.signatureRepository = request.signatureRepository;
+    if (request.trustedRootPath !== undefined) {
+      options.trustedRoot = parseTrustedRoot(await readFile(request.trustedRootPath));
+    } else if (request.identity.kind === 'certificate' || request.requireTlog) {
+      options.trustedRoot = await fetchPublicGoodTrustedRoot({
+        cachePath: join(ctx.tempDir, 'tuf'),
+        offlineFallback: true,
+      });
+    }
+    const report = await verifyImage(options);
+    if (!report.verified) {
+      throw new StepsError(
+        'VERIFICATION_FAILED',
+        `verifying ${request.image}: ${report.failures.join('; ')}`,
+      );
+    }
+    const signerOf = (c: (typeof report.signatures)[number]) =>
+      c.signer?.subject ?? (c.publicKey ? 'cosign key' : '');
+    return {
+      digest: report.digest,
+      imageRef: report.reference,
+      certificateIdentity: report.signer?.subject ?? 'cosign key',
+      attestations: report.requiredAttestations.filter((a) => a.satisfied).map((a) => a.predicateType),
+      signatures: report.signatures
+        .filter((c) => c.verified)
+        .map((c) => ({
+          identity: signerOf(c),
+          issuer: c.signer?.issuer ?? '',
+          ...(c.tlogEntries[0]?.logIndex !== undefined
+            ? { rekorLogIndex: Number(c.tlogEntries[0].logIndex) }
+            : {}),
+        })),
+      report,
+    };
+  } finally {
+    await registry.close();
+  }
 }
 
 /** Policy export (shared with the policy step): `exportPolicy` from @kaniko-ts/sigstore, one engine's YAML. */
@@ -142,7 +204,7 @@ export async function runVerify(
 ): Promise<InferOutputs<typeof verifySpec>> {
   return ctx.group(`verify ${inputs.image}`, async () => {
     const request = toVerifyRequest(ctx, inputs);
-    const result = await callVerifyImage(request);
+    const result = await callVerifyImage(request, ctx);
     let policyPath = '';
     if (inputs['policy-output']) {
       const p = inputs['policy-output'];
