@@ -5,8 +5,13 @@ import { DatabaseSync } from 'node:sqlite';
 import { deflateSync } from 'node:zlib';
 import {
   catalogDirectory,
+  catalogLayers,
+  derivePolicy,
+  ELF_SECTIONS,
   type InventoryWithWarnings,
+  layeredView,
   parsePurl,
+  retainPolicy,
   toCycloneDx,
   toSpdx,
 } from '@kaniko-ts/sbom';
@@ -24,6 +29,7 @@ import {
   pythonDistributions,
   pythonTree,
 } from './sbom/fixtures.js';
+import { hostTree, memoryLayer, packLayer } from './sbom/layers.js';
 import { rpmBdbRoot, rpmQa, rpmQaBdb, rpmRoot } from './sbom/rpm-fixtures.js';
 import { cycloneDxErrors, spdxErrors } from './sbom/validate.js';
 
@@ -138,6 +144,21 @@ describe('language and rpm ecosystems against their own tools', () => {
     // Each coordinate is evidenced by its own jar and by the fat jar that nests it.
     for (const p of maven) expect(p.evidence).toContain('/app/fat.jar');
     await documentsValid(inv);
+    // As an image layer, jars are summarised while streaming; the result is the same.
+    const tar = await packLayer(await hostTree(join(dir, 'root'), '', ['app', 'usr/share/java']));
+    const fromImage = await catalogLayers([memoryLayer(tar)], { source: { name: 'java-image' } });
+    expect(fromImage.packages.map((p) => [p.purl, p.evidence, p.layer])).toEqual(
+      maven.map((p) => [p.purl, p.evidence, tar.diffId]),
+    );
+    const view = await layeredView([memoryLayer(tar)], {
+      retain: retainPolicy(),
+      derive: derivePolicy(),
+      sections: ELF_SECTIONS,
+    });
+    const kept = await view.readFile('/app/fat.jar');
+    const jarSize = (await view.stat('/app/fat.jar'))!.size;
+    expect(jarSize).toBeGreaterThan(100_000);
+    expect(kept.length).toBeLessThan(jarSize / 10);
   });
 
   it('rpm: rpmdb.sqlite made by rpm equals rpm -qa (name, epoch, version-release, arch, license)', async () => {

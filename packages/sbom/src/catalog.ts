@@ -46,7 +46,7 @@ export interface InventoryWithWarnings extends Inventory {
   readonly warnings: readonly string[];
 }
 
-const RANK: Record<RetainMode, number> = { none: 0, sections: 1, bytes: 2, history: 3 };
+const RANK: Record<RetainMode, number> = { none: 0, sections: 1, derived: 2, bytes: 2, history: 3 };
 
 /** The retain policy of the image view: evidence of the given catalogers plus distro and license files. */
 export function retainPolicy(
@@ -62,6 +62,18 @@ export function retainPolicy(
       if (m && RANK[m] > RANK[best]) best = m;
     }
     return best;
+  };
+}
+
+/** Stream-time derivation for `derived` evidence: the first cataloger that claims the file derives it. */
+export function derivePolicy(
+  catalogers: readonly Cataloger[] = DEFAULT_CATALOGERS,
+): LayeredViewOptions['derive'] {
+  return (path, data) => {
+    for (const c of catalogers) {
+      if (c.derive && c.match(path, { type: 'file', mode: 0o644 }) === 'derived') return c.derive(path, data);
+    }
+    return data;
   };
 }
 
@@ -121,7 +133,7 @@ async function parseWithLayers(
     });
   }
   let data: Uint8Array | undefined;
-  if (mode === 'bytes' || mode === 'history') {
+  if (mode === 'bytes' || mode === 'history' || mode === 'derived') {
     try {
       data = await view.readFile(path);
     } catch (error) {
@@ -228,6 +240,7 @@ export async function catalogLayers(
   const catalogers = options.catalogers ?? DEFAULT_CATALOGERS;
   const view = await layeredView(layers, {
     retain: retainPolicy(catalogers),
+    derive: derivePolicy(catalogers),
     sections: ELF_SECTIONS,
     ...(options.maxRetainedSize ? { maxRetainedSize: options.maxRetainedSize } : {}),
   });
@@ -247,6 +260,7 @@ export function buildCataloger(options: CatalogOptions & { readonly maxRetainedS
   const catalogers = options.catalogers ?? DEFAULT_CATALOGERS;
   const collector = layerCollector({
     retain: retainPolicy(catalogers),
+    derive: derivePolicy(catalogers),
     sections: ELF_SECTIONS,
     ...(options.maxRetainedSize ? { maxRetainedSize: options.maxRetainedSize } : {}),
   });

@@ -22,6 +22,11 @@ export interface Cataloger {
    * of it while streaming. `history` means: every write is parsed to find the introducing layer.
    */
   match(path: string, info: { readonly type: EntryType; readonly mode: number }): RetainMode | undefined;
-  /** Parses one evidence file. `data` is given for `bytes`/`history` evidence. */
+  /**
+   * For `derived` evidence: the compact form the image view keeps instead of the bytes. `parse` must
+   * accept both this form (image view) and the raw bytes (directory view).
+   */
+  derive?(path: string, data: Uint8Array): Uint8Array;
+  /** Parses one evidence file. `data` is given for `bytes`/`history`/`derived` evidence. */
   parse(path: string, data: Uint8Array | undefined, ctx: CatalogContext): Promise<FoundPackage[]>;
 }

@@ -7,6 +7,7 @@ export {
   catalogLayers,
   catalogView,
   DEFAULT_CATALOGERS,
+  derivePolicy,
   ELF_SECTIONS,
   type InventoryWithWarnings,
   retainPolicy,

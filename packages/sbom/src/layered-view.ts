@@ -22,15 +22,18 @@ export interface LayerTar {
 
 /**
  * What to keep of a file while streaming: nothing, its bytes (latest write), its bytes of every
- * write (package databases, for layer attribution), or only named ELF sections (executables).
+ * write (package databases, for layer attribution), only named ELF sections (executables), or a
+ * compact form derived from the bytes at once (`derive`, e.g. the packages found in a jar).
  */
-export type RetainMode = 'none' | 'bytes' | 'history' | 'sections';
+export type RetainMode = 'none' | 'bytes' | 'history' | 'sections' | 'derived';
 
 export interface LayeredViewOptions {
   retain(
     path: string,
     info: { readonly type: EntryType; readonly mode: number; readonly size: number },
   ): RetainMode;
+  /** Turns a `derived` file's bytes into what is kept instead (the bytes themselves are dropped). */
+  derive?(path: string, data: Uint8Array): Uint8Array;
   /** ELF section names kept for `sections` files. */
   readonly sections: readonly string[];
   /** Files larger than this are never buffered (default 512 MiB). */
@@ -264,7 +267,9 @@ class LayeredView implements FileSystemView {
         if (keep)
           node.sections = await readElfSections(bufferSource(Buffer.concat(chunks)), this.options.sections);
       } else {
-        node.versions.push({ layer, digest, data: Buffer.concat(chunks) });
+        const bytes = Buffer.concat(chunks);
+        const derive = retain === 'derived' ? this.options.derive : undefined;
+        node.versions.push({ layer, digest, data: derive ? derive(path, bytes) : bytes });
       }
     }
     this.put(path, node);

@@ -113,16 +113,30 @@ function scanArchive(data: Uint8Array, location: string, depth: number, out: Fou
   }
 }
 
+const SUMMARY = Buffer.from('kaniko-ts java-archive summary v1\n');
+
 /** Java archives (JAR/WAR/EAR…): `pom.properties`, `MANIFEST.MF`, nested archives. */
 export const javaArchiveCataloger: Cataloger = {
   name: 'java-archive',
   match(path, info) {
-    return info.type === 'file' && ARCHIVE.test(path) ? 'bytes' : undefined;
+    return info.type === 'file' && ARCHIVE.test(path) ? 'derived' : undefined;
+  },
+  // While streaming an image, a jar is scanned as soon as it has been read and only its packages are
+  // kept, so fat jars never pile up in memory.
+  derive(path, data) {
+    const out: FoundPackage[] = [];
+    scanArchive(data, path, 0, out);
+    return Buffer.concat([SUMMARY, Buffer.from(JSON.stringify(out))]);
   },
   async parse(path, data) {
     if (!data) return [];
-    const out: FoundPackage[] = [];
-    scanArchive(data, path, 0, out);
+    let out: FoundPackage[];
+    if (Buffer.from(data.subarray(0, SUMMARY.length)).equals(SUMMARY)) {
+      out = JSON.parse(Buffer.from(data.subarray(SUMMARY.length)).toString('utf8')) as FoundPackage[];
+    } else {
+      out = [];
+      scanArchive(data, path, 0, out);
+    }
     // Evidence of nested packages is the outer file on disk; the nesting is kept in metadata.
     return out.map((p) => ({ ...p, evidence: [path] }));
   },
