@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomImage } from '@kaniko-ts/oci';
 import { Credentials, RegistryClient, StaticKeychain } from '@kaniko-ts/registry';
+import { generateKeyPair } from '@kaniko-ts/sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningRegistry, startRegistry } from '../../../../test/harness/registry.js';
 import { runBundle } from './run-bundle.js';
@@ -172,5 +173,70 @@ describe('build action bundle against a real registry', () => {
     expect(run.stdout).toContain('::group::build');
     expect(run.summary).toContain('### Image');
     expect(run.summary).toContain(`| digest | ${run.outputs.digest} |`);
+  });
+});
+
+describe('the example workflow chained through the committed bundles', () => {
+  let registry: RunningRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry({ variant: 'plain' });
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it('build → sign → attest-sbom → verify, outputs feeding inputs, ends in the verified digest', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'gh-chain-'));
+    writeFileSync(join(workspace, 'Dockerfile'), 'FROM scratch\nCOPY a.txt /a.txt\n');
+    writeFileSync(join(workspace, 'a.txt'), 'a\n');
+    const { privateKeyPem, publicKeyPem } = await generateKeyPair('s3cret-pw');
+    const env = { GITHUB_WORKSPACE: workspace, GITHUB_REPOSITORY: 'org/app' };
+    const secrets = {
+      key: privateKeyPem,
+      'key-password': 's3cret-pw',
+      'tlog-upload': 'false',
+      insecure: 'true',
+    };
+
+    const build = await runBundle('build', { tags: `${registry.host}/org/app:1`, insecure: 'true' }, env);
+    expect(build.code, build.stdout).toBe(0);
+    const sign = await runBundle('sign', { image: build.outputs['image-ref']!, ...secrets }, env);
+    expect(sign.code, sign.stdout).toBe(0);
+    // Every line of the PEM key and the password were masked before the step did anything.
+    expect(sign.stdout).toContain('::add-mask::s3cret-pw');
+    expect(
+      privateKeyPem
+        .trim()
+        .split('\n')
+        .every((l) => sign.stdout.includes(`::add-mask::${l}`)),
+    ).toBe(true);
+    expect(sign.outputs.digest).toBe(build.outputs.digest);
+    const attest = await runBundle('attest-sbom', { image: sign.outputs['image-ref']!, ...secrets }, env);
+    expect(attest.code, attest.stdout).toBe(0);
+    expect(attest.outputs['predicate-type']).toBe('https://spdx.dev/Document');
+    const verify = await runBundle(
+      'verify',
+      {
+        image: attest.outputs['image-ref']!,
+        key: publicKeyPem,
+        'ignore-tlog': 'true',
+        'require-attestation': 'spdx',
+        insecure: 'true',
+      },
+      env,
+    );
+    expect(verify.code, verify.stdout).toBe(0);
+    expect(verify.outputs['image-ref']).toBe(build.outputs['image-ref']);
+    expect(verify.exported.KANIKO_TS_VERIFIED_IMAGE_REF).toBe(build.outputs['image-ref']);
+    expect(verify.summary).toContain('### Verification');
+
+    const wrongKey = (await generateKeyPair('')).publicKeyPem;
+    const refused = await runBundle(
+      'verify',
+      { image: attest.outputs['image-ref']!, key: wrongKey, 'ignore-tlog': 'true', insecure: 'true' },
+      env,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.outputs).toEqual({});
   });
 });
