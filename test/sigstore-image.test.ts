@@ -21,6 +21,8 @@ import {
   signImage,
   type TrustedRoot,
   type TrustPolicy,
+  timestampAnnotation,
+  timestampBytes,
   verifyImage,
 } from '@kaniko-ts/sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -398,6 +400,48 @@ describe('attestations', () => {
       expect(missing.verified).toBe(false);
       expect(missing.failures.join('\n')).toMatch(/no verified https:\/\/cyclonedx.org\/bom attestation/);
     }
+  });
+});
+
+describe('legacy .att timestamps', () => {
+  it('are taken over the whole envelope, as cosign does, and count as the timestamp', async () => {
+    const ref = `${registry.host}/attest/tsa:1`;
+    const digest = await pushTestImage(client, ref, 14);
+    const image = { registry: client, reference: ref };
+    const predicateType = 'https://slsa.dev/provenance/v1';
+    const k = keyless();
+    const tsaOnly = { tlogUpload: false, tsaURL: mock.tsaURL };
+    await signImage({ image, formats: ['legacy'], ...k, witnesses: tsaOnly });
+    await attestImage({
+      image,
+      predicateType,
+      predicate: { buildType: 'x' },
+      formats: ['legacy'],
+      ...k,
+      witnesses: tsaOnly,
+    });
+    const attRef = `${registry.host}/attest/tsa:sha256-${digest.slice(7)}.att`;
+    const manifest = parseImageManifest((await client.getManifest(attRef)).bytes);
+    const layer = manifest.layers[0];
+    if (!layer?.annotations) throw new Error('no .att layer');
+    expect(layer.annotations['dev.sigstore.cosign/rfc3161timestamp']).toMatch(
+      /^\{"SignedRFC3161Timestamp":"/,
+    );
+
+    // the only timestamp there is: verification must accept it as covering the envelope
+    const policy = { ...rightPolicy(), tlogThreshold: 0, rfc3161Threshold: 1 };
+    const ok = await verifyImage({ image, trustedRoot, policy, attestations: [predicateType] });
+    expect(ok.failures).toEqual([]);
+    expect(ok.attestations[0]?.rfc3161Timestamps).toHaveLength(1);
+
+    // a timestamp over other bytes does not count
+    layer.annotations['dev.sigstore.cosign/rfc3161timestamp'] = timestampAnnotation(
+      await timestampBytes(Buffer.from('other bytes'), { tsaURL: mock.tsaURL }),
+    );
+    await client.putManifest(attRef, Buffer.from(JSON.stringify(manifest)), MediaType.ociManifest);
+    const bad = await verifyImage({ image, trustedRoot, policy, attestations: [predicateType] });
+    expect(bad.verified).toBe(false);
+    expect(bad.attestations[0]?.failure).toMatch(/timestamp|TIMESTAMP/);
   });
 });
 

@@ -4,7 +4,7 @@ import { createStatement, IN_TOTO_PAYLOAD_TYPE } from './in-toto-statement.js';
 import { chainFromTrustedRoot, leafCertificate } from './internal/certificate-chain.js';
 import { type SigningOptions, signingSetup } from './internal/signing-setup.js';
 import { writeLegacy, writeReferrer } from './internal/write-artifacts.js';
-import { legacyAttestationLayer } from './legacy-layers.js';
+import { envelopeBytes, legacyAttestationLayer } from './legacy-layers.js';
 import { bundleReferrerManifest } from './referrer-manifest.js';
 import {
   logIndexOf,
@@ -13,7 +13,7 @@ import {
   type StoredSignature,
   signResult,
 } from './sign-image.js';
-import { signDsse } from './sign-payload.js';
+import { signDsse, timestampBytes } from './sign-payload.js';
 import type { TrustedRoot } from './trusted-root.js';
 
 export interface AttestImageOptions extends SigningOptions {
@@ -50,11 +50,21 @@ export async function attestImage(options: AttestImageOptions): Promise<SignImag
     witnesses,
   );
 
+  // cosign timestamps a legacy .att over the whole envelope: get that before anything is written.
+  const tsaURL = options.witnesses?.tsaURL;
+  const envelopeTimestamp =
+    formats.includes('legacy') && tsaURL
+      ? await timestampBytes(envelopeBytes(bundle), { ...options.witnesses, tsaURL })
+      : undefined;
+
   const signatures: StoredSignature[] = [];
   if (formats.includes('legacy')) {
     const leaf = leafCertificate(bundle);
     const chainPem = leaf ? chainFromTrustedRoot(leaf, options.trustedRoot) : undefined;
-    const layer = legacyAttestationLayer(bundle, chainPem ? { chainPem } : {});
+    const layer = legacyAttestationLayer(bundle, {
+      ...(chainPem ? { chainPem } : {}),
+      ...(envelopeTimestamp ? { envelopeTimestamp } : {}),
+    });
     const written = await writeLegacy(target.signatureStore, target.digest, 'att', [layer]);
     signatures.push({
       format: 'legacy',

@@ -54,6 +54,12 @@ function material(annotations: Record<string, string>): object {
   return { x509CertificateChain: { certificates: [{ rawBytes: der.toString('base64') }] } };
 }
 
+/** cosign's `.att` RFC 3161 timestamps, which cover the envelope (see `verifyBundle`'s `envelopeTimestamps`). */
+export function legacyEnvelopeTimestamps(descriptor: Descriptor): Buffer[] {
+  const ts = descriptor.annotations?.[CosignAnnotation.rfc3161Timestamp];
+  return ts && descriptor.mediaType === DSSE_ENVELOPE_MEDIA_TYPE ? [parseTimestampAnnotation(ts)] : [];
+}
+
 /**
  * A Sigstore bundle (v0.1 shape) equivalent to one layer of a legacy cosign `.sig` or `.att`
  * manifest, so that sigstore-js verifies it: message signature over the payload (`.sig`) or the DSSE

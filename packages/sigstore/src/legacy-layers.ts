@@ -81,11 +81,14 @@ export function envelopeBytes(bundle: Bundle): Uint8Array {
 
 /**
  * The `.att` layer cosign writes for a DSSE attestation: the envelope byte-identical to the one
- * logged in Rekor, an empty signature annotation and the statement's `predicateType`. The RFC 3161
- * annotation is left out: cosign expects it over the whole envelope, while Sigstore bundles timestamp
- * the signature (the Rekor bundle suffices as timestamp).
+ * logged in Rekor, an empty signature annotation and the statement's `predicateType`. The bundle's
+ * RFC 3161 timestamps cover the signature, cosign's `.att` timestamp covers the whole envelope: pass
+ * one obtained over {@link envelopeBytes} as `envelopeTimestamp`.
  */
-export function legacyAttestationLayer(bundle: Bundle, options: { chainPem?: string } = {}): LegacyLayer {
+export function legacyAttestationLayer(
+  bundle: Bundle,
+  options: { chainPem?: string; envelopeTimestamp?: Uint8Array } = {},
+): LegacyLayer {
   const blob = envelopeBytes(bundle);
   const statement =
     bundle.content.$case === 'dsseEnvelope' ? parseStatement(bundle.content.dsseEnvelope.payload) : undefined;
@@ -96,6 +99,9 @@ export function legacyAttestationLayer(bundle: Bundle, options: { chainPem?: str
       ? { [CosignAnnotation.certificate]: certificate, [CosignAnnotation.chain]: chain ?? '' }
       : {}),
     ...witnessAnnotations(bundle, false),
+    ...(options.envelopeTimestamp
+      ? { [CosignAnnotation.rfc3161Timestamp]: timestampAnnotation(options.envelopeTimestamp) }
+      : {}),
     [CosignAnnotation.predicateType]: statement?.predicateType ?? '',
   });
 }

@@ -71,6 +71,37 @@ async function run(operation: string, create: () => Promise<Bundle>): Promise<Bu
   }
 }
 
+/**
+ * An RFC 3161 timestamp (DER `TimeStampResp`) over arbitrary bytes — what cosign puts on a legacy
+ * `.att` layer, whose timestamp covers the whole envelope.
+ */
+export async function timestampBytes(
+  data: Uint8Array,
+  options: WitnessOptions & { tsaURL: string },
+): Promise<Buffer> {
+  const tsa = new TSAWitness({
+    tsaBaseURL: options.tsaURL,
+    retry: serviceRetry(options),
+    timeout: options.timeout ?? 30_000,
+  });
+  try {
+    // The witness timestamps the "signature" of the content it is given: hand it the bytes as one.
+    const out = await tsa.testify({
+      $case: 'messageSignature',
+      messageSignature: {
+        messageDigest: { algorithm: 1, digest: Buffer.alloc(0) },
+        signature: Buffer.from(data),
+      },
+    });
+    const der = out.rfc3161Timestamps[0]?.signedTimestamp;
+    if (!der) throw new Error('no timestamp returned');
+    return Buffer.from(der);
+  } catch (e) {
+    const message = `timestamping envelope: ${describe(e)}`;
+    throw new SigstoreError('SIGNING_FAILED', message, { cause: new Error(message) });
+  }
+}
+
 /** Signs `payload` as a message signature (bundle v0.2 content) and collects witness material. */
 export function signMessage(payload: Uint8Array, signer: Signer, witnesses: Witness[]): Promise<Bundle> {
   const builder = new MessageSignatureBundleBuilder({ signer, witnesses });

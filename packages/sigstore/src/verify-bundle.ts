@@ -11,6 +11,7 @@ import {
   parseStatement,
   statementCovers,
 } from './in-toto-statement.js';
+import { withEnvelopeTimestamps } from './internal/envelope-timestamps.js';
 import { loadPublicKey, type VerificationKey } from './public-key.js';
 import { SigstoreError } from './sigstore-error.js';
 
@@ -40,6 +41,11 @@ export interface VerifyBundleOptions {
   digest?: string;
   /** Required DSSE predicate type. */
   predicateType?: string;
+  /**
+   * Legacy `.att` only: RFC 3161 timestamps (DER) over the whole DSSE envelope, as cosign writes them,
+   * and the envelope bytes they cover.
+   */
+  envelopeTimestamps?: { envelope: Uint8Array; timestamps: Uint8Array[] };
 }
 
 export interface TlogEntrySummary {
@@ -159,15 +165,23 @@ export function verifyBundle(options: VerifyBundleOptions): BundleVerification {
 
   let signer: ReturnType<Verifier['verify']>;
   try {
-    signer = verifier.verify(
-      toSignedEntity(bundle, options.artifact ? Buffer.from(options.artifact) : undefined),
-    );
+    let entity = toSignedEntity(bundle, options.artifact ? Buffer.from(options.artifact) : undefined);
+    const extra = options.envelopeTimestamps;
+    if (extra?.timestamps.length && bundle.content.$case === 'dsseEnvelope') {
+      entity = withEnvelopeTimestamps(entity, extra.envelope, extra.timestamps);
+    }
+    signer = verifier.verify(entity);
   } catch (cause) {
     const e = cause as { code?: string; message?: string };
     fail(`${e.code ? `${e.code}: ` : ''}${e.message ?? String(cause)}`, cause);
   }
 
-  const timestamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [];
+  const timestamps = [
+    ...(bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? []),
+    ...(bundle.content.$case === 'dsseEnvelope' ? (options.envelopeTimestamps?.timestamps ?? []) : []).map(
+      (der) => ({ signedTimestamp: Buffer.from(der) }),
+    ),
+  ];
   if (timestamps.length < (policy.rfc3161Threshold ?? 0)) {
     fail(`expected ${policy.rfc3161Threshold} RFC 3161 timestamps, got ${timestamps.length}`);
   }

@@ -3,7 +3,7 @@ import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import type { ArtifactStore } from './artifact-store.js';
 import { type ImageTarget, type ResolvedTarget, resolveTarget } from './image-target.js';
 import { COSIGN_SIGN_PREDICATE_TYPE } from './in-toto-statement.js';
-import { bundleFromLegacyLayer } from './legacy-bundle.js';
+import { bundleFromLegacyLayer, legacyEnvelopeTimestamps } from './legacy-bundle.js';
 import { legacyTag } from './legacy-manifest.js';
 import { BundleAnnotation } from './referrer-manifest.js';
 import { SigstoreError } from './sigstore-error.js';
@@ -102,7 +102,15 @@ async function legacyLayers(store: ArtifactStore, digest: Digest, suffix: 'sig' 
         const bytes = blob;
         return run('legacy', source, hint, ctx, () => {
           const bundle = bundleFromLegacyLayer(layer, bytes);
-          if (suffix === 'att') return { bundle, policy: ctx.policy, digest };
+          if (suffix === 'att') {
+            const timestamps = legacyEnvelopeTimestamps(layer);
+            return {
+              bundle,
+              policy: ctx.policy,
+              digest,
+              ...(timestamps.length ? { envelopeTimestamps: { envelope: bytes, timestamps } } : {}),
+            };
+          }
           const payload = parseSimpleSigning(bytes);
           if (payload.digest !== digest) {
             throw new SigstoreError('VERIFICATION_FAILED', `payload names ${payload.digest}, not ${digest}`);
