@@ -4,6 +4,7 @@
 // `--check` rebuilds in memory and fails when a committed bundle differs (CI's check-dist).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,17 @@ const sources = {
     b.onResolve({ filter: /^@kaniko-ts\/[a-z-]+$/ }, (args) => ({
       path: join(srcRoot, 'packages', args.path.slice('@kaniko-ts/'.length), 'src', 'index.ts'),
     }));
+    // `const require = createRequire(import.meta.url)` hides data files (JSON) from the bundler and
+    // resolves them at run time, where an action checkout has no node_modules. Dropping the line lets
+    // the plain `require('pkg/file.json')` be bundled. (Better: JSON imports in the packages.)
+    b.onLoad({ filter: /[\\/]packages[\\/][a-z-]+[\\/]src[\\/].*\.ts$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes('createRequire(import.meta.url)')) return undefined;
+      return {
+        contents: text.replace(/const require = createRequire\(import\.meta\.url\);/g, ''),
+        loader: 'ts',
+      };
+    });
   },
 };
 

@@ -3,6 +3,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateKeyPair } from '@kaniko-ts/sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../../test/harness/ensure-tools.js';
 import { type RunningRegistry, startRegistry } from '../../../test/harness/registry.js';
@@ -43,7 +44,7 @@ describe('GitLab pipeline from the components', () => {
     await registry?.stop();
   });
 
-  it('builds per platform, merges by dotenv digests, and hands the index digest to the next job', () => {
+  it('builds per platform, merges, signs, attests and verifies, handing digests on as dotenv variables', async () => {
     const project = join(work, 'project');
     mkdirSync(project);
     const git = (...args: string[]) =>
@@ -64,7 +65,7 @@ describe('GitLab pipeline from the components', () => {
     writeFileSync(
       join(project, '.gitlab-ci.yml'),
       [
-        'stages: [build, release, deploy]',
+        'stages: [build, release, sign, test, deploy]',
         'include:',
         component('build', {
           'job-name': 'build-amd64',
@@ -86,17 +87,35 @@ describe('GitLab pipeline from the components', () => {
           tags: `${repo}:1.0`,
           insecure: true,
         }),
+        component('sign', { stage: 'sign', 'tlog-upload': false, insecure: true }),
+        component('attest-sbom', { stage: 'sign', 'tlog-upload': false, insecure: true }),
+        component('verify', { 'ignore-tlog': true, 'require-attestation': 'spdx', insecure: true }),
         'kaniko-ts-index:',
         '  needs: [build-amd64, build-arm64]',
+        'kaniko-ts-sign:',
+        '  needs: [kaniko-ts-index]',
+        'kaniko-ts-attest-sbom:',
+        '  needs: [kaniko-ts-index, kaniko-ts-sign]',
+        'kaniko-ts-verify:',
+        '  needs: [kaniko-ts-index, kaniko-ts-attest-sbom]',
         'gate:',
         '  stage: deploy',
-        '  needs: [kaniko-ts-index]',
+        '  needs: [kaniko-ts-verify]',
         '  script:',
-        '    - echo "DEPLOY=$KANIKO_TS_IMAGE_REF"',
+        '    - echo "DEPLOY=$KANIKO_TS_VERIFIED_IMAGE_REF"',
         '',
       ].join('\n'),
     );
-    const run = spawnSync(process.execPath, [gitlabCiLocal, '--force-shell-executor'], {
+    // Key-based signing from CI/CD variables (what a project sets as masked variables).
+    const { privateKeyPem, publicKeyPem } = await generateKeyPair('pipeline-pw');
+    writeFileSync(join(work, 'cosign.key'), privateKeyPem);
+    writeFileSync(join(work, 'cosign.pub'), publicKeyPem);
+    const variables = [
+      `COSIGN_PRIVATE_KEY=${join(work, 'cosign.key')}`,
+      'COSIGN_PASSWORD=pipeline-pw',
+      `COSIGN_PUBLIC_KEY=${join(work, 'cosign.pub')}`,
+    ].flatMap((v) => ['--variable', v]);
+    const run = spawnSync(process.execPath, [gitlabCiLocal, '--force-shell-executor', ...variables], {
       cwd: project,
       encoding: 'utf8',
       env: { ...process.env, PATH: `${join(work, 'bin')}:${process.env.PATH}` },
@@ -106,6 +125,9 @@ describe('GitLab pipeline from the components', () => {
     expect(log).toMatch(/PASS\s+build-amd64/);
     expect(log).toMatch(/PASS\s+build-arm64/);
     expect(log).toMatch(/PASS\s+kaniko-ts-index/);
+    expect(log).toMatch(/PASS\s+kaniko-ts-sign/);
+    expect(log).toMatch(/PASS\s+kaniko-ts-attest-sbom/);
+    expect(log).toMatch(/PASS\s+kaniko-ts-verify/);
     expect(run.status, log.slice(-3000)).toBe(0);
     expect(log).toContain('platforms=linux/amd64,linux/arm64');
     const digest = /kaniko-ts-index\s+> digest=(sha256:[a-f0-9]{64})/.exec(log)?.[1];

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +62,12 @@ export async function runBundle(
   };
   for (const [name, value] of Object.entries(inputs))
     childEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
-  const child = spawn(process.execPath, [join(repoRoot, 'actions', step, 'dist', 'index.js')], {
+  // Run from a copy laid out like the runner's action checkout: the repository files without
+  // node_modules, so anything the bundle forgot to inline fails here as it would for users.
+  const checkout = join(dir, 'action-checkout');
+  cpSync(join(repoRoot, 'actions', step), join(checkout, 'actions', step), { recursive: true });
+  cpSync(join(repoRoot, 'package.json'), join(checkout, 'package.json'));
+  const child = spawn(process.execPath, [join(checkout, 'actions', step, 'dist', 'index.js')], {
     env: childEnv,
     cwd: dir,
   });
