@@ -12,11 +12,14 @@ import {
 } from '@kaniko-ts/oci';
 import { RegistryClient } from '@kaniko-ts/registry';
 import {
+  addToReferrersIndex,
   assertVerified,
   attestImage,
+  bundleReferrerManifest,
   generateKeyPair,
   loadPrivateKey,
   parseTrustedRoot,
+  registryStore,
   SigstoreError,
   signImage,
   type TrustedRoot,
@@ -400,6 +403,48 @@ describe('attestations', () => {
       expect(missing.verified).toBe(false);
       expect(missing.failures.join('\n')).toMatch(/no verified https:\/\/cyclonedx.org\/bom attestation/);
     }
+  });
+});
+
+describe('mislabelled referrers', () => {
+  it('an attestation labelled as a signature does not count as one', async () => {
+    const ref = `${registry.host}/mislabel/app:1`;
+    const digest = await pushTestImage(client, ref, 15);
+    const image = { registry: client, reference: ref };
+    const attested = await attestImage({
+      image,
+      predicateType: 'https://example.com/other',
+      predicate: {},
+      formats: ['bundle'],
+      ...keyless(),
+    });
+    const store = registryStore(client, `${registry.host}/mislabel/app`);
+    const subject = await store.getManifest({ digest: digest as `sha256:${string}` });
+    if (!subject) throw new Error('no subject');
+    const fake = bundleReferrerManifest({
+      bundle: Buffer.from(JSON.stringify(attested.bundle)),
+      predicateType: 'https://sigstore.dev/cosign/sign/v1',
+      subject: subject.descriptor,
+      created: new Date(),
+    });
+    for (const d of [fake.manifest.config, ...fake.manifest.layers]) {
+      await store.putBlob(d, fake.blobs.get(d.digest) ?? new Uint8Array());
+    }
+    await store.putManifest(fake.bytes, MediaType.ociManifest);
+    const tag = `sha256-${digest.slice(7)}`;
+    const current = await store.getManifest({ tag });
+    const index = addToReferrersIndex(current ? parseImageIndexManifest(current.bytes) : undefined, {
+      manifest: fake.manifest,
+      digest: fake.digest,
+      size: fake.bytes.length,
+    });
+    await store.putManifest(index.bytes, MediaType.ociIndex, tag);
+
+    const report = await verifyImage({ image, trustedRoot, policy: rightPolicy() });
+    expect(report.verified).toBe(false);
+    expect(report.signatures.map((c) => c.failure)).toEqual([
+      'statement predicate https://example.com/other is not a signature',
+    ]);
   });
 });
 

@@ -212,7 +212,19 @@ export async function verifyImage(options: VerifyImageOptions): Promise<Verifica
     policy: options.policy,
     ...(options.trustedRoot ? { trustedRoot: options.trustedRoot } : {}),
   };
-  const signatures = found.signatures.map((f) => f.check(ctx));
+  // The referrer's predicate annotation is unsigned: a signature must also *say* it is one.
+  const signatures = found.signatures.map((f) => {
+    const c = f.check(ctx);
+    if (c.format === 'bundle' && c.verified && c.predicateType !== COSIGN_SIGN_PREDICATE_TYPE) {
+      return failed(
+        'bundle',
+        c.source,
+        c.predicateType,
+        `statement predicate ${c.predicateType} is not a signature`,
+      );
+    }
+    return c;
+  });
   const attestations = found.attestations.map((f) => f.check(ctx));
   const failures: string[] = [];
   const good = signatures.filter((s) => s.verified);
