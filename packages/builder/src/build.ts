@@ -12,6 +12,7 @@ import {
 } from '@kaniko-ts/oci';
 import type { RegistryClient } from '@kaniko-ts/registry';
 import { BuilderError } from './builder-error.js';
+import { type LayerCache, LocalDirLayerCache, RegistryLayerCache } from './cache/index.js';
 import type { DirectoryContext } from './context/directory-context.js';
 import { openDirectoryContext, openTarContext } from './context/tar-context.js';
 import { buildImage } from './engine/build-image.js';
@@ -51,8 +52,14 @@ export interface BuildOptions {
   /** Print the plan instead of building. */
   dryRun?: boolean;
   secrets?: Record<string, SecretSource>;
-  /** `--cache-dir`: persists `RUN --mount=type=cache` directories (and, later, the local layer cache). */
+  /** `--cache`: reuse and store layers (RUN, COPY, ADD, WORKDIR) in a layer cache. */
+  cache?: boolean;
+  /** `--cache-repo`: a registry repository for the layer cache (default: `<first destination>/cache`). */
+  cacheRepo?: string;
+  /** `--cache-dir`: a local layer cache (used instead of a repository) and `RUN --mount=type=cache` directories. */
   cacheDir?: string;
+  /** `--cache-ttl` in milliseconds (default two weeks, as kaniko). */
+  cacheTtlMs?: number;
   /** Registry client for base images and pushes (credentials, mirrors, TLS are configured there). */
   registry: RegistryClient;
   /** Scratch directory (default: a new temp dir, removed afterwards). */
@@ -155,6 +162,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
         reproducible: opts.reproducible,
         secrets: opts.secrets,
         cacheDir: opts.cacheDir,
+        cache: layerCache(opts),
         events: opts.events,
         now: opts.now,
       },
@@ -200,6 +208,21 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
   } finally {
     if (ownWorkDir) await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** The layer cache `--cache`, `--cache-repo` and `--cache-dir` ask for. */
+function layerCache(opts: BuildOptions): LayerCache | undefined {
+  if (!opts.cache) return undefined;
+  const ttl = opts.cacheTtlMs === undefined ? {} : { ttl: opts.cacheTtlMs };
+  const warn = { onWarning: (m: string) => opts.events?.info?.(m) };
+  if (opts.cacheRepo) return new RegistryLayerCache(opts.registry, opts.cacheRepo, { ...ttl, ...warn });
+  if (opts.cacheDir) return new LocalDirLayerCache(join(opts.cacheDir, 'layers'), { ...ttl, ...warn });
+  const first = opts.destinations[0];
+  if (first) return new RegistryLayerCache(opts.registry, `${repository(first)}/cache`, { ...ttl, ...warn });
+  throw new BuilderError(
+    'UNSUPPORTED',
+    '--cache needs --cache-repo, --cache-dir or a destination to derive the cache repository from',
+  );
 }
 
 const fmt = (p: Platform) => [p.os, p.architecture, p.variant].filter(Boolean).join('/');

@@ -1,4 +1,5 @@
 export { type BuildOptions, type BuildOutcome, build } from './build.js';
+export * from './cache/index.js';
 export { buildImage, type EngineParts } from './engine/build-image.js';
 export type {
   BuildContext,

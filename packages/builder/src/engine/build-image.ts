@@ -10,6 +10,7 @@ import {
   type PlannedInstruction,
   type PlannedStage,
 } from '@kaniko-ts/dockerfile';
+import type { Layer } from '@kaniko-ts/oci';
 import {
   emptyImage,
   formatPlatform,
@@ -19,6 +20,7 @@ import {
   parsePlatform,
 } from '@kaniko-ts/oci';
 import { BuilderError } from '../builder-error.js';
+import { CacheSession } from '../cache/cache-session.js';
 import type { CopySource } from '../dispatch/copy.js';
 import { extractLayer } from '../rootfs/extract-layer.js';
 import { RootResolver } from '../rootfs/root-resolver.js';
@@ -106,6 +108,20 @@ class Build implements StageServices {
     );
     this.plan = createBuildPlan(this.req.dockerfile.text, { ...options, baseImages });
     for (const w of this.plan.warnings) this.req.events?.warning?.(w);
+    const cache = this.req.cache
+      ? await CacheSession.open(
+          this.req.cache,
+          {
+            plan: this.plan,
+            platform: formatPlatform(this.req.platform),
+            layerFormat: { compression: this.req.compression ?? 'gzip', epoch: this.epoch },
+            baseDigest: async (s) => (await this.image((s.base as { ref: string }).ref, s.platform)).digest(),
+            imageDigest: async (ref) => (await this.image(ref)).digest(),
+            context: this.req.context,
+          },
+          { onWarning: (m) => this.req.events?.info?.(m) },
+        )
+      : undefined;
 
     const timings: InstructionTiming[] = [];
     for (const index of this.plan.order) {
@@ -113,11 +129,17 @@ class Build implements StageServices {
       this.req.events?.stage?.({ index, name: stage.name, base: stage.baseText });
       const state = await this.initStage(stage);
       const builder = new StageBuilder(state, this);
-      for (const ins of stage.instructions) {
+      for (const [i, ins] of stage.instructions.entries()) {
         const line = ins.range.start.line;
         this.req.events?.instructionStart?.({ stage: index, text: ins.original, line });
         const started = performance.now();
-        const { layer } = await builder.run(ins);
+        const hit = cache?.lookup(index, i, ins);
+        let layer: Layer | undefined;
+        if (hit) layer = await builder.replay(ins, hit);
+        else {
+          ({ layer } = await builder.run(ins));
+          cache?.store(index, i, ins, layer, state.history.at(-1)?.created_by ?? ins.original);
+        }
         const durationMs = performance.now() - started;
         timings.push({ stage: index, text: ins.original, line, durationMs, layer: !!layer });
         const d = layer?.descriptor();
@@ -132,6 +154,8 @@ class Build implements StageServices {
       this.stages.set(index, state);
     }
 
+    const cacheStats = await cache?.flush();
+    if (cacheStats) this.req.events?.info?.(`cache: ${JSON.stringify(cacheStats)}`);
     const final = this.stages.get(this.plan.target) as StageState;
     const created = this.created();
     const config: ImageConfig = {
@@ -212,6 +236,8 @@ class Build implements StageServices {
     if (parent) {
       const from = await this.rootfs(parent);
       await copyTree(from, dir);
+      for (const l of state.layers.slice(parent.layers.length))
+        await this.extractTar(dir, await l.uncompressed());
     } else {
       for (const layer of state.layers) await this.extractTar(dir, await layer.uncompressed());
     }

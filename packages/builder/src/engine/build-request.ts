@@ -38,6 +38,8 @@ export interface BuildEvents {
 export type SecretSource = { file: string } | { value: string };
 
 export interface BuildRequest {
+  /** Layer cache (--cache-dir / --cache-repo). */
+  cache?: import('../cache/layer-cache.js').LayerCache;
   /** Dockerfile text and the name used in error locations. */
   dockerfile: { text: string; path: string };
   context: BuildContext;

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { CopyInstruction, PlannedInstruction, PlannedRun } from '@kaniko-ts/dockerfile';
 import type { Layer } from '@kaniko-ts/oci';
 import { BuilderError } from '../builder-error.js';
+import type { CachedLayer } from '../cache/layer-cache.js';
+import { replayCachedStep } from '../cache/replay-cached-step.js';
 import { runCopy } from '../dispatch/copy.js';
 import { ChangeSet, ensureDirectory } from '../dispatch/copy-tree.js';
 import { applyMetadata } from '../dispatch/metadata.js';
@@ -37,6 +39,16 @@ export class StageBuilder {
       const detail = cause instanceof Error ? cause.message : String(cause);
       throw new BuilderError(code, `${this.services.location(ins)}: ${ins.original}: ${detail}`, { cause });
     }
+  }
+
+  /** Uses a cached result instead of running the instruction. */
+  async replay(ins: PlannedInstruction, hit: CachedLayer): Promise<Layer | undefined> {
+    if (ins.kind === 'WORKDIR') this.state.config = applyMetadata(this.state.config, ins, this.state)!.config;
+    await replayCachedStep(this.state, hit, {
+      extractTar: this.services.extractTar,
+      created: this.services.created(),
+    });
+    return hit.layer;
   }
 
   private async metadata(ins: PlannedInstruction): Promise<Layer | undefined> {

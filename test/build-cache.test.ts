@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  build,
+  buildImage,
+  detectExecutor,
+  extractLayer,
+  LocalDirLayerCache,
+  StatWalkSnapshotter,
+} from '@kaniko-ts/builder';
+import type { Image, Layer } from '@kaniko-ts/oci';
+import { RegistryClient } from '@kaniko-ts/registry';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { harness } from './harness/index.js';
+
+let work: string;
+let client: RegistryClient;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'kts-engine-cache-'));
+  client = new RegistryClient({ insecureRegistries: [harness().registries.plain.host] });
+});
+afterAll(async () => {
+  await client.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+/**
+ * The layer cache in real builds (issue 5): a rebuild with no change runs no RUN and reads no base
+ * layer; a changed context file or build arg rebuilds exactly the dependent steps; a file deleted by a
+ * cached RUN stays deleted.
+ */
+it('engine with cache: rebuild runs nothing and reads no base layer; a hit before a miss keeps deletions', async () => {
+  const base = harness().registries.plain.bases.busybox.ref;
+  const ctx = join(work, 'ctx');
+  await mkdir(ctx);
+  await writeFile(join(ctx, 'a.txt'), 'first');
+  const dockerfile = [
+    `FROM ${base} AS one`,
+    'RUN rm /bin/ls && echo built > /built',
+    'COPY a.txt /a.txt',
+    'RUN test ! -e /bin/ls && cat /a.txt /built > /copy',
+    'WORKDIR /app',
+    'FROM one',
+    'RUN test ! -e /bin/ls && cat /copy > /child',
+    'RUN echo c1 > /c1',
+    'ARG V',
+    'RUN test -e /c1 && echo $V > /v',
+  ].join('\n');
+  const cache = new LocalDirLayerCache(join(work, 'cache'));
+  const exec = (await detectExecutor()).executor;
+  let n = 0;
+  const run = async (buildArgs: Record<string, string> = { V: '1' }) => {
+    const counts = { runs: 0, baseReads: 0, info: [] as string[] };
+    const wrap = (l: Layer): Layer => ({
+      ...l,
+      compressed: () => {
+        counts.baseReads++;
+        return l.compressed();
+      },
+      uncompressed: () => {
+        counts.baseReads++;
+        return l.uncompressed();
+      },
+    });
+    const result = await buildImage(
+      {
+        dockerfile: { text: dockerfile, path: 'Dockerfile' },
+        context: { root: ctx, visible: () => true },
+        platform: { os: 'linux', architecture: 'amd64' },
+        images: {
+          resolve: async (ref, p) => {
+            const img = await client.pullImage(ref, { platform: p });
+            return { ...img, layers: async () => (await img.layers()).map(wrap) } as Image;
+          },
+        },
+        executor: {
+          kind: exec.kind,
+          run: (o) => {
+            counts.runs++;
+            return exec.run(o);
+          },
+        },
+        workDir: join(work, `w${n++}`),
+        buildArgs,
+        cache,
+        events: { info: (m) => counts.info.push(m) },
+      },
+      { snapshotter: new StatWalkSnapshotter({}) },
+    );
+    const root = join(work, `out${n}`);
+    await mkdir(root);
+    for (const l of await result.image.layers()) await extractLayer(root, await l.uncompressed());
+    return { ...counts, result, root };
+  };
+
+  const first = await run();
+  expect(first.runs).toBe(5);
+  expect(await readFile(join(first.root, 'child'), 'utf8')).toBe('firstbuilt\n');
+  const cfg1 = await first.result.image.config();
+
+  const second = await run();
+  console.log(
+    'second',
+    second.info.filter((m) => m.startsWith('cache')),
+  );
+  expect(second.runs).toBe(0);
+  const cfg2 = await second.result.image.config();
+  expect(cfg2.rootfs.diff_ids).toEqual(cfg1.rootfs.diff_ids);
+  expect(cfg2.config?.WorkingDir).toBe('/app');
+  // only the final extraction in this test reads base layers; the build itself read none
+  expect(second.baseReads).toBe(1);
+
+  await writeFile(join(ctx, 'a.txt'), 'second');
+  const third = await run();
+  expect(third.runs).toBe(4); // first RUN hit; its whiteout was applied before the miss
+  expect(existsSync(join(third.root, 'bin/ls'))).toBe(false);
+  expect(await readFile(join(third.root, 'child'), 'utf8')).toBe('secondbuilt\n');
+
+  // a FROM <stage> child whose first steps hit and a later one misses (a changed build arg)
+  const fourth = await run({ V: '2' });
+  expect(fourth.runs).toBe(1);
+  expect(await readFile(join(fourth.root, 'v'), 'utf8')).toBe('2\n');
+});
+
+it('build() with --cache and a registry cache repository: the rebuild is fully cached', async () => {
+  const reg = harness().registries.plain;
+  const ctx = join(work, 'ctx-registry');
+  await mkdir(ctx);
+  await writeFile(
+    join(ctx, 'Dockerfile'),
+    `FROM ${reg.bases.busybox.ref}\nCOPY f /f\nRUN cat /f > /g && rm /bin/ls\nWORKDIR /w\n`,
+  );
+  await writeFile(join(ctx, 'f'), 'content');
+  const info: string[] = [];
+  const once = (tag: string) =>
+    build({
+      context: ctx,
+      destinations: [`${reg.host}/cached/app:${tag}`],
+      push: true,
+      cache: true,
+      registry: client,
+      events: { info: (m) => info.push(m) },
+    });
+  const a = await once('a');
+  const stats = () =>
+    JSON.parse((info.filter((m) => m.startsWith('cache: ')).at(-1) ?? 'cache: {}').slice(7));
+  expect(stats().hits ?? 0).toBe(0);
+  const b = await once('b');
+  expect(stats().hits).toBe(3);
+  expect(stats().misses ?? 0).toBe(0);
+  expect(b.digest).not.toBe(undefined);
+  const [ca, cb] = await Promise.all([a.image?.config(), b.image?.config()]);
+  expect(cb?.rootfs.diff_ids).toEqual(ca?.rootfs.diff_ids);
+});
