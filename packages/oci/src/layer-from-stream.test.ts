@@ -1,12 +1,15 @@
 import { createHash, randomFillSync } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAll } from './internal/streams.js';
 import {
+  createGzipPool,
   layerFromBytes,
   layerFromCompressedFile,
   layerFromFile,
@@ -115,37 +118,112 @@ describe('options', () => {
   });
 });
 
-describe('memory', () => {
-  it('streams a 200 MB layer with flat memory', async () => {
-    const total = 200 * 1024 * 1024;
-    const chunk = 64 * 1024;
-    let sent = 0;
-    const src = new Readable({
-      read() {
-        if (sent >= total) {
-          this.push(null);
-          return;
-        }
-        // Half random, half zeros: compressible like real file systems, not trivially so.
-        const buf = Buffer.alloc(chunk);
-        randomFillSync(buf, 0, chunk / 2);
-        sent += chunk;
-        this.push(buf);
-      },
-    });
-    globalThis.gc?.();
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const timer = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 20);
-    const layer = await layerFromStream(src, { compression: 'gzip', level: 1, dir });
-    clearInterval(timer);
+/** `total` bytes in 64 KiB chunks, half random and half zeros, made on the fly. */
+function generated(total: number): Readable {
+  const chunk = 64 * 1024;
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= total) {
+        this.push(null);
+        return;
+      }
+      // Half random, half zeros: compressible like real file systems, not trivially so.
+      const buf = Buffer.alloc(chunk);
+      randomFillSync(buf, 0, chunk / 2);
+      sent += chunk;
+      this.push(buf);
+    },
+  });
+}
+
+/** Peak RSS growth (bytes) of this process, worker threads included, while `fn` runs. */
+async function rssGrowth<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  globalThis.gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  try {
+    const r = await fn();
+    return [r, Math.max(peak, process.memoryUsage().rss) - before];
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+describe('memory', () => {
+  it('streams a 200 MB layer with flat memory (single-stream gzip)', async () => {
+    const total = 200 * 1024 * 1024;
+    const [layer, growth] = await rssGrowth(() =>
+      layerFromStream(generated(total), { compression: 'gzip', level: 1, dir, parallel: false }),
+    );
     expect(await layer.uncompressedSize?.()).toBe(total);
     expect(layer.descriptor().size).toBeLessThan(total);
-    expect(peak - before).toBeLessThan(100 * 1024 * 1024);
+    expect(growth).toBeLessThan(100 * 1024 * 1024);
     await rm(join(dir, `layer-${layer.descriptor().digest.slice(7)}.tar.gz`));
+  });
+
+  it('streams a 500 MB layer through parallel gzip with bounded memory', async () => {
+    // Two worker isolates and their zlib states cost a fixed ~50-100 MB over one thread; what must
+    // not happen is growth with the layer size (500 MB of input, a few MiB in flight).
+    const total = 500 * 1024 * 1024;
+    const [layer, growth] = await rssGrowth(() =>
+      layerFromStream(generated(total), { compression: 'gzip', level: 1, dir }),
+    );
+    expect(await layer.uncompressedSize?.()).toBe(total);
+    const stored = join(dir, `layer-${layer.descriptor().digest.slice(7)}.tar.gz`);
+    expect(layer.descriptor().size).toBeLessThan(total * 0.6);
+    expect(growth).toBeLessThan(180 * 1024 * 1024);
+    // every byte decodes back: the CRC-32 and length in the trailer are checked by gunzip
+    const gunzip = zlib.createGunzip();
+    let n = 0;
+    await pipeline(createReadStream(stored), gunzip, async (src: AsyncIterable<Buffer>) => {
+      for await (const b of src) n += b.byteLength;
+    });
+    expect(n).toBe(total);
+    await rm(stored);
+  });
+});
+
+describe('parallel gzip layers', () => {
+  it('is the default for large gzip layers and decodes to the same tar as single-stream', async () => {
+    const big = Buffer.concat(
+      Array.from({ length: 24 }, (_, i) => Buffer.from(tar.subarray(0, 250_000 + i))),
+    );
+    const path = join(dir, 'big.tar');
+    await writeFile(path, big);
+    const par = await layerFromFile(path, { dir });
+    const one = await layerFromFile(path, { dir, parallel: false });
+    expect(await par.diffId()).toBe(hex(big));
+    expect(await one.diffId()).toBe(hex(big));
+    expect(par.descriptor().digest).not.toBe(one.descriptor().digest);
+    const stored = await readAll(await par.compressed());
+    expect(par.descriptor().digest).toBe(hex(stored));
+    expect(zlib.gunzipSync(stored).equals(big)).toBe(true);
+    // reproducible, whatever the thread count, and the in-memory path agrees
+    const again = await layerFromStream(Readable.from([big]), { dir, threads: 1 });
+    expect(again.descriptor().digest).toBe(par.descriptor().digest);
+    const bytes = await layerFromBytes(big, { compression: 'gzip' });
+    expect(bytes.descriptor().digest).toBe(par.descriptor().digest);
+  });
+
+  it('a caller-owned pool serves several layers and stays usable until closed', async () => {
+    const big = Buffer.concat(Array.from({ length: 20 }, () => Buffer.from(tar)));
+    const pool = createGzipPool({ threads: 2 });
+    try {
+      const [a, b] = await Promise.all([
+        layerFromStream(Readable.from([big]), { dir, gzipPool: pool }),
+        layerFromStream(Readable.from([big.subarray(1)]), { dir, gzipPool: pool }),
+      ]);
+      const c = await layerFromStream(Readable.from([big]), { dir, gzipPool: pool });
+      expect(c.descriptor().digest).toBe(a.descriptor().digest);
+      expect(await b.diffId()).toBe(hex(big.subarray(1)));
+      expect(zlib.gunzipSync(await readAll(await b.compressed())).equals(big.subarray(1))).toBe(true);
+    } finally {
+      await pool.close();
+    }
   });
 });
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { PassThrough, type Readable, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Digest, digestHex, digestStream, sha256 } from './digest.js';
-import { createCompressor } from './internal/compression.js';
+import { createCompressor, type GzipCompressorOptions } from './internal/compression.js';
+import { createGzipPool, type GzipPool } from './internal/gzip-pool.js';
 import { bytesStream, readAll } from './internal/streams.js';
 import { type Layer, layerFromBlob } from './layer.js';
 import { type Compression, layerCompression, layerMediaType } from './media-types.js';
@@ -28,6 +29,29 @@ export interface LayerOptions {
   path?: string;
   /** Directory for the blob when `path` is not given. Default: `os.tmpdir()`. */
   dir?: string;
+  /**
+   * gzip only. Default `true`: a layer of 4 MiB or more is compressed block-parallel on worker threads
+   * (pigz-style; one valid gzip stream); smaller ones get single-stream bytes. `false`: always one
+   * zlib stream on one core (the output bytes differ from the parallel format for large layers).
+   */
+  parallel?: boolean;
+  /** gzip only: a caller-owned pool from `createGzipPool`, reused across layers (else one per layer). */
+  gzipPool?: GzipPool;
+  /** gzip only: worker threads of a per-layer pool (default `os.availableParallelism()`); bytes do not change. */
+  threads?: number;
+  /** gzip only: uncompressed bytes per parallel block (default 256 KiB); changes the bytes. */
+  gzipBlockSize?: number;
+}
+
+export { createGzipPool, type GzipPool };
+
+function gzipOptions(opts: LayerOptions): GzipCompressorOptions {
+  return {
+    ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}),
+    ...(opts.gzipPool ? { pool: opts.gzipPool } : {}),
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.gzipBlockSize !== undefined ? { blockSize: opts.gzipBlockSize } : {}),
+  };
 }
 
 function resolveMediaType(opts: LayerOptions, compression: Compression): string {
@@ -64,7 +88,7 @@ export async function layerFromStream(
     await pipeline([
       source,
       uncompressedHash,
-      ...createCompressor(compression, opts.level),
+      ...createCompressor(compression, opts.level, gzipOptions(opts)),
       compressedHash,
       createWriteStream(tmp),
     ] as unknown as [Readable, ...Transform[], Writable]);
@@ -115,8 +139,9 @@ async function compressBytes(
   bytes: Uint8Array,
   compression: Compression,
   level?: number,
+  gzip: GzipCompressorOptions = {},
 ): Promise<Uint8Array> {
-  const stages = createCompressor(compression, level);
+  const stages = createCompressor(compression, level, gzip);
   if (stages.length === 0) return bytes;
   const out = new PassThrough();
   const [, data] = await Promise.all([
@@ -138,7 +163,7 @@ export async function layerFromBytes(
   const raw = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
   const compression = opts.compression ?? 'none';
   const mediaType = resolveMediaType(opts, compression);
-  const stored = await compressBytes(raw, compression, opts.level);
+  const stored = await compressBytes(raw, compression, opts.level, gzipOptions(opts));
   const digest: Digest = sha256(stored);
   return layerFromBlob({
     descriptor: {

@@ -1,6 +1,8 @@
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Compression } from '../media-types.js';
+import type { GzipPool } from './gzip-pool.js';
+import { ParallelGzip } from './parallel-gzip.js';
 
 /** A decompressor transform for a layer compression (`none` is a pass-through). */
 export function createDecompressor(compression: Compression): Transform {
@@ -38,13 +40,44 @@ export const DEFAULT_LEVEL: Readonly<Record<Compression, number>> = Object.freez
   none: 0,
 });
 
+/** How gzip is written: block-parallel (default) or as one classic zlib stream. */
+export interface GzipCompressorOptions {
+  /**
+   * Default `true`: streams of at least `minParallelSize` (4 MiB) are compressed in blocks on worker
+   * threads (pigz-style); smaller ones get the single-stream bytes. `false`: always single-stream.
+   */
+  parallel?: boolean;
+  /** Uncompressed bytes per parallel block (default 256 KiB). Part of what determines the bytes. */
+  blockSize?: number;
+  /** Threshold for the parallel format (default 4 MiB). Part of what determines the bytes. */
+  minParallelSize?: number;
+  /** A caller-owned worker pool (`createGzipPool`), reused across layers; else one per large layer. */
+  pool?: GzipPool;
+  /** Worker threads of a pool made for one layer (default `os.availableParallelism()`). */
+  threads?: number;
+}
+
 /**
  * Compressor transforms for a layer compression; returns a list to pipe in order. Output is
- * deterministic for equal input, level and Node/zlib version.
+ * deterministic for equal input, level, gzip block options and Node/zlib version (not thread count).
  */
-export function createCompressor(compression: Compression, level?: number): Transform[] {
+export function createCompressor(
+  compression: Compression,
+  level?: number,
+  gzip: GzipCompressorOptions = {},
+): Transform[] {
   switch (compression) {
     case 'gzip':
+      if (gzip.parallel !== false)
+        return [
+          new ParallelGzip({
+            level: level ?? DEFAULT_LEVEL.gzip,
+            ...(gzip.blockSize !== undefined ? { blockSize: gzip.blockSize } : {}),
+            ...(gzip.minParallelSize !== undefined ? { minParallelSize: gzip.minParallelSize } : {}),
+            ...(gzip.pool ? { pool: gzip.pool } : {}),
+            ...(gzip.threads !== undefined ? { threads: gzip.threads } : {}),
+          }),
+        ];
       return [
         zlib.createGzip({ level: level ?? DEFAULT_LEVEL.gzip, chunkSize: 64 * 1024 }),
         new GzipHeaderNormalizer(),

@@ -1,0 +1,165 @@
+import { createCipheriv, createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { createCompressor } from './compression.js';
+import { createGzipPool } from './gzip-pool.js';
+import { ParallelGzip, type ParallelGzipOptions } from './parallel-gzip.js';
+
+/**
+ * Deterministic layer-like bytes: 48 KiB sections alternating between text-like (compressible) and
+ * AES-CTR keystream (incompressible) content; `kind` picks only one of them.
+ */
+function data(size: number, seed: number, kind: 'mixed' | 'random' | 'text' = 'mixed'): Buffer {
+  const key = createHash('sha256').update(`seed ${seed}`).digest().subarray(0, 16);
+  const rnd = createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(size));
+  if (kind === 'random') return rnd;
+  const words = ['usr', 'lib', 'share', 'x86_64-linux-gnu', 'python3', 'site-packages', '\n', 'ELF', '\0\0'];
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) {
+    const section = Math.floor(i / 49152);
+    if (kind === 'mixed' && section % 2 === 1) out[i] = rnd[i] as number;
+    else {
+      const w = words[(rnd[i - (i % 7)] as number) % words.length] as string;
+      out[i] = w.charCodeAt(i % w.length);
+    }
+  }
+  return out;
+}
+
+/** Feeds `input` in `chunk`-byte pieces through the transforms and returns the output. */
+async function compress(input: Buffer, stages: NodeJS.ReadWriteStream[], chunk = 65536): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < input.byteLength; i += chunk) pieces.push(input.subarray(i, i + chunk));
+  const out: Buffer[] = [];
+  await pipeline(
+    Readable.from(pieces),
+    ...(stages as [NodeJS.ReadWriteStream]),
+    async (src: AsyncIterable<Buffer>) => {
+      for await (const b of src) out.push(b);
+    },
+  );
+  return Buffer.concat(out);
+}
+
+const parallel = (input: Buffer, opts: ParallelGzipOptions = {}, chunk?: number) =>
+  compress(input, [new ParallelGzip(opts)], chunk);
+const single = (input: Buffer, level = 6) =>
+  compress(input, createCompressor('gzip', level, { parallel: false }));
+
+const KIB = 1024;
+// small blocks and threshold so that many block boundaries are crossed with little data
+const small: ParallelGzipOptions = { blockSize: 64 * KIB, minParallelSize: 64 * KIB, threads: 2 };
+
+describe('parallel gzip round trip', () => {
+  const B = 64 * KIB;
+  const sizes = [0, 1, 100, B - 1, B, B + 1, 2 * B - 1, 2 * B, 2 * B + 1, 7 * B + 12_345];
+  it.each(['mixed', 'random', 'text'] as const)(
+    '%s data of many sizes decodes to the input',
+    async (kind) => {
+      const pool = createGzipPool({ threads: 2 });
+      try {
+        for (const size of sizes) {
+          const input = data(size, size, kind);
+          const gz = await parallel(input, { ...small, pool });
+          expect(zlib.gunzipSync(gz).equals(input), `size ${size}`).toBe(true);
+          // below the threshold, or in one block (a lone final raw deflate block is what zlib's gzip
+          // writes), the bytes are exactly those of single-stream zlib gzip; more blocks differ
+          if (size <= B) expect(gz.equals(await single(input)), `size ${size}`).toBe(true);
+          else expect(gz.equals(await single(input)), `size ${size}`).toBe(false);
+        }
+      } finally {
+        await pool.close();
+      }
+    },
+  );
+
+  it('multi-MB streams with default block size and threshold decode, at every level', async () => {
+    const input = data(9 * 1024 * KIB + 777, 5);
+    for (const level of [1, 6, 9]) {
+      const gz = await parallel(input, { level });
+      expect(zlib.gunzipSync(gz).equals(input), `level ${level}`).toBe(true);
+      expect(gz[8], 'XFL').toBe(level === 9 ? 2 : level === 1 ? 4 : 0);
+    }
+  });
+
+  it('writes a deterministic header and a trailer with CRC-32 and length of the input', async () => {
+    const input = data(300 * KIB, 9);
+    const gz = await parallel(input, small);
+    expect([...gz.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    expect(gz.readUInt32LE(gz.byteLength - 8)).toBe(zlib.crc32(input));
+    expect(gz.readUInt32LE(gz.byteLength - 4)).toBe(input.byteLength);
+  });
+
+  it('compresses about as well as single-stream gzip (preset dictionaries)', async () => {
+    const input = data(6 * 1024 * KIB, 11);
+    const [p, s] = [await parallel(input), await single(input)];
+    expect(p.byteLength).toBeLessThan(s.byteLength * 1.01);
+    expect(p.byteLength).toBeLessThan(input.byteLength * 0.75);
+    // without dictionaries each 64 KiB block would start cold: the dictionary must make a difference
+    const text = data(2 * 1024 * KIB, 12, 'text');
+    const withDict = await parallel(text, small);
+    const cold = Buffer.concat(
+      Array.from({ length: 32 }, (_, i) =>
+        zlib.deflateRawSync(text.subarray(i * 64 * KIB, (i + 1) * 64 * KIB)),
+      ),
+    );
+    expect(withDict.byteLength).toBeLessThan(cold.byteLength);
+  });
+});
+
+describe('parallel gzip determinism', () => {
+  it('same bytes whatever the thread count, input chunking or pool', async () => {
+    const input = data(3 * 1024 * KIB + 5, 21);
+    const reference = await parallel(input, small, 65536);
+    const shared = createGzipPool({ threads: 3 });
+    try {
+      const variants = await Promise.all([
+        parallel(input, { ...small, threads: 1 }, 1000),
+        parallel(input, { ...small, threads: 4 }, 1024 * KIB),
+        parallel(input, { ...small, pool: shared }, 4097),
+        parallel(input, { ...small, pool: shared }, 65536),
+      ]);
+      for (const v of variants) expect(v.equals(reference)).toBe(true);
+    } finally {
+      await shared.close();
+    }
+    expect(zlib.gunzipSync(reference).equals(input)).toBe(true);
+  });
+
+  it('block size is part of the format', async () => {
+    const input = data(1024 * KIB, 22);
+    const a = await parallel(input, small);
+    const b = await parallel(input, { ...small, blockSize: 128 * KIB });
+    expect(a.equals(b)).toBe(false);
+    expect(zlib.gunzipSync(b).equals(input)).toBe(true);
+  });
+});
+
+describe('parallel gzip errors and pools', () => {
+  it('a source that fails mid-stream fails the pipeline and leaves no worker running', async () => {
+    const input = data(512 * KIB, 31);
+    async function* failing() {
+      yield input.subarray(0, 300 * KIB);
+      throw new Error('source broke');
+    }
+    const gz = new ParallelGzip(small);
+    await expect(
+      pipeline(failing(), gz, async (src: AsyncIterable<Buffer>) => {
+        for await (const _ of src);
+      }),
+    ).rejects.toThrow('source broke');
+    // the test process would not exit if the owned pool's workers were kept referenced; a fresh
+    // compressor still works afterwards
+    expect(zlib.gunzipSync(await parallel(input, small)).equals(input)).toBe(true);
+  });
+
+  it('rejects invalid levels and block sizes, and a closed pool', async () => {
+    expect(() => new ParallelGzip({ level: 0 })).toThrow(/level/);
+    expect(() => new ParallelGzip({ blockSize: 1000 })).toThrow(/block size/);
+    const pool = createGzipPool({ threads: 1 });
+    await pool.close();
+    await expect(parallel(data(200 * KIB, 1), { ...small, pool })).rejects.toThrow(/pool closed/);
+  });
+});

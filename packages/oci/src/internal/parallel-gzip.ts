@@ -1,0 +1,211 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import zlib from 'node:zlib';
+import { OciError } from '../oci-error.js';
+import { createDeflateSlot, createGzipPool, type DeflateSlot, type GzipPool, WINDOW } from './gzip-pool.js';
+
+/** Default block of uncompressed bytes compressed by one worker task. */
+export const DEFAULT_GZIP_BLOCK_SIZE = 256 * 1024;
+/** Streams shorter than this get the classic single-stream gzip bytes (threads would not pay). */
+export const DEFAULT_MIN_PARALLEL_SIZE = 4 * 1024 * 1024;
+
+export interface ParallelGzipOptions {
+  /** 1–9, default 6. */
+  level?: number;
+  /** Uncompressed bytes per block, at least 64 KiB (default 256 KiB). Changes the output bytes. */
+  blockSize?: number;
+  /** Below this many bytes in total the output is plain single-stream gzip (default 4 MiB). */
+  minParallelSize?: number;
+  /** A caller-owned pool; without one, a pool is made when the stream turns out large, and closed at its end. */
+  pool?: GzipPool;
+  /** Workers of the pool made here (default `os.availableParallelism()`); never changes the bytes. */
+  threads?: number;
+}
+
+/**
+ * Gzip with blocks compressed in parallel, pigz-style: the input is cut into fixed-size blocks, each
+ * raw-deflated in a worker with the previous block's last 32 KiB as preset dictionary, every block
+ * but the last ending with a sync flush, so the blocks concatenate into one valid deflate stream.
+ * Around it: a deterministic gzip header (mtime 0, no name, OS 255) and the trailer (CRC-32 of all
+ * input, computed here, and its length mod 2^32). The bytes depend only on the input, level, block
+ * size and threshold, never on thread count or scheduling. Memory stays flat: at most a few blocks
+ * are in flight, and downstream back-pressure holds the writer.
+ */
+export class ParallelGzip extends Transform {
+  readonly #level: number;
+  readonly #blockSize: number;
+  readonly #minParallel: number;
+  readonly #threads: number | undefined;
+  #pool: GzipPool | undefined;
+  #ownsPool = false;
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  #parallel = false;
+  #crc = 0;
+  #size = 0;
+  /** The block being filled, its byte count and the dictionary already copied in front of it. */
+  #slot: DeflateSlot | undefined;
+  #fill = 0;
+  #dictLength = 0;
+  #free: DeflateSlot[] = [];
+  #inFlight = 0;
+  #tail: Promise<void> = Promise.resolve();
+  #error: Error | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(opts: ParallelGzipOptions = {}) {
+    super();
+    this.#level = opts.level ?? 6;
+    this.#blockSize = opts.blockSize ?? DEFAULT_GZIP_BLOCK_SIZE;
+    this.#minParallel = opts.minParallelSize ?? DEFAULT_MIN_PARALLEL_SIZE;
+    this.#pool = opts.pool;
+    this.#threads = opts.threads;
+    if (!Number.isInteger(this.#level) || this.#level < 1 || this.#level > 9)
+      throw new OciError('INVALID_ARGUMENT', `creating gzip compressor: level ${this.#level} is not 1–9`);
+    if (!Number.isInteger(this.#blockSize) || this.#blockSize < 2 * WINDOW)
+      throw new OciError(
+        'INVALID_ARGUMENT',
+        `creating gzip compressor: block size ${this.#blockSize} < 64 KiB`,
+      );
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.#crc = zlib.crc32(chunk, this.#crc);
+    this.#size += chunk.byteLength;
+    if (!this.#parallel) {
+      this.#held.push(chunk);
+      this.#heldBytes += chunk.byteLength;
+      if (this.#heldBytes < this.#minParallel) {
+        cb();
+        return;
+      }
+      this.#goParallel();
+      const held = this.#held;
+      this.#held = [];
+      this.#heldBytes = 0;
+      this.#appendAll(held).then(() => cb(), cb);
+      return;
+    }
+    this.#appendAll([chunk]).then(() => cb(), cb);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (!this.#parallel) {
+      this.#single().then(() => cb(), cb);
+      return;
+    }
+    this.#finish().then(() => cb(), cb);
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.#closePool().then(
+      () => cb(err),
+      () => cb(err),
+    );
+  }
+
+  /** The whole (small) input as one classic gzip stream, as `zlib.createGzip` writes it. */
+  async #single(): Promise<void> {
+    const out = await new Promise<Buffer>((resolve, reject) =>
+      zlib.gzip(Buffer.concat(this.#held), { level: this.#level }, (e, r) => (e ? reject(e) : resolve(r))),
+    );
+    this.#held = [];
+    out[9] = 0xff;
+    this.push(out);
+  }
+
+  #goParallel(): void {
+    this.#parallel = true;
+    if (!this.#pool) {
+      this.#pool = createGzipPool(this.#threads === undefined ? {} : { threads: this.#threads });
+      this.#ownsPool = true;
+    }
+    // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL OS=255, as zlib writes it (XFL from the level)
+    const xfl = this.#level === 9 ? 2 : this.#level < 2 ? 4 : 0;
+    this.push(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 0xff]));
+  }
+
+  async #appendAll(chunks: Buffer[]): Promise<void> {
+    for (const chunk of chunks) {
+      let off = 0;
+      while (off < chunk.byteLength) {
+        // a full block followed by more data is not the last one
+        if (this.#fill === this.#blockSize) await this.#dispatch(false);
+        this.#slot ??= this.#takeSlot();
+        const n = Math.min(this.#blockSize - this.#fill, chunk.byteLength - off);
+        new Uint8Array(this.#slot.input, WINDOW + this.#fill, n).set(chunk.subarray(off, off + n));
+        this.#fill += n;
+        off += n;
+      }
+    }
+  }
+
+  #takeSlot(): DeflateSlot {
+    return this.#free.pop() ?? createDeflateSlot(this.#blockSize);
+  }
+
+  async #dispatch(final: boolean): Promise<void> {
+    const pool = this.#pool as GzipPool;
+    const maxInFlight = pool.threads * 2;
+    while (this.#inFlight >= maxInFlight && !this.#error)
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    if (this.#error) throw this.#error;
+    const slot = this.#slot ?? this.#takeSlot();
+    const length = this.#fill;
+    const task = pool.deflate({ slot, dictLength: this.#dictLength, length, level: this.#level, final });
+    this.#inFlight++;
+    this.#slot = undefined;
+    this.#fill = 0;
+    this.#dictLength = 0;
+    if (!final) {
+      // the next block's preset dictionary: this block's last 32 KiB (workers only read the slot)
+      const next = this.#takeSlot();
+      const dict = Math.min(WINDOW, length);
+      new Uint8Array(next.input, WINDOW - dict, dict).set(
+        new Uint8Array(slot.input, WINDOW + length - dict, dict),
+      );
+      this.#slot = next;
+      this.#dictLength = dict;
+    }
+    this.#tail = Promise.all([this.#tail, task]).then(
+      ([, output]) => {
+        this.#inFlight--;
+        if (!this.#error) this.push(output);
+        this.#free.push(slot);
+        this.#wakeUp();
+      },
+      (e: Error) => {
+        this.#inFlight--;
+        this.#error ??= e;
+        this.#wakeUp();
+      },
+    );
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  async #finish(): Promise<void> {
+    await this.#dispatch(true);
+    await this.#tail;
+    if (this.#error) throw this.#error;
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(this.#crc >>> 0, 0);
+    trailer.writeUInt32LE(this.#size % 2 ** 32, 4);
+    this.push(trailer);
+    this.#free = [];
+    await this.#closePool();
+  }
+
+  async #closePool(): Promise<void> {
+    if (!this.#ownsPool || !this.#pool) return;
+    const pool = this.#pool;
+    this.#pool = undefined;
+    this.#ownsPool = false;
+    await pool.close();
+  }
+}
