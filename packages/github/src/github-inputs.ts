@@ -31,7 +31,7 @@ export function githubInputs(spec: StepSpec, env: Env): Record<string, string> {
   if (spec.name === 'verify' && noSigner && env.GITHUB_REPOSITORY) {
     const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
     const escaped = `${server}/${env.GITHUB_REPOSITORY}/`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    raw['certificate-identity-regexp'] = `^${escaped}`;
+    raw['certificate-identity-regexp'] = `^${escaped}.*$`;
     if (raw['certificate-oidc-issuer'] === undefined && raw['certificate-oidc-issuer-regexp'] === undefined) {
       raw['certificate-oidc-issuer'] = GITHUB_OIDC_ISSUER;
     }

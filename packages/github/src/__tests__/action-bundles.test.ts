@@ -8,6 +8,7 @@ import { Credentials, RegistryClient, StaticKeychain } from '@kaniko-ts/registry
 import { generateKeyPair } from '@kaniko-ts/sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningRegistry, startRegistry } from '../../../../test/harness/registry.js';
+import { type MockSigstore, startMockSigstore } from '../../../../test/sigstore/mock-sigstore.js';
 import { runBundle } from './run-bundle.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -238,5 +239,73 @@ describe('the example workflow chained through the committed bundles', () => {
     );
     expect(refused.code).toBe(1);
     expect(refused.outputs).toEqual({});
+  });
+});
+
+describe('keyless signing through the bundles with mock Sigstore services', () => {
+  let registry: RunningRegistry;
+  let sigstore: MockSigstore;
+  beforeAll(async () => {
+    registry = await startRegistry({ variant: 'plain' });
+    sigstore = await startMockSigstore();
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    await sigstore?.stop();
+  });
+
+  it('signs with the workflow identity, attests, and verify accepts only this repository', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'gh-keyless-'));
+    writeFileSync(join(workspace, 'Dockerfile'), 'FROM scratch\nCOPY b.txt /b.txt\n');
+    writeFileSync(join(workspace, 'b.txt'), 'b\n');
+    writeFileSync(join(workspace, 'trusted_root.json'), JSON.stringify(sigstore.trustedRoot));
+    // The runner's token service. (The mock's own endpoint wants the auth scheme spelled `bearer`;
+    // @actions/core sends `Bearer`, which HTTP treats the same, so serve the mock's token ourselves.)
+    const oidc = await startOidcServer(sigstore.token());
+    const env = {
+      GITHUB_WORKSPACE: workspace,
+      GITHUB_REPOSITORY: 'acme/app',
+      ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token',
+    };
+    const services = { 'fulcio-url': sigstore.fulcioURL, 'rekor-url': sigstore.rekorURL, insecure: 'true' };
+
+    const build = await runBundle('build', { tags: `${registry.host}/acme/app:1`, insecure: 'true' }, env);
+    expect(build.code, build.stdout).toBe(0);
+    const sign = await runBundle('sign', { image: build.outputs['image-ref']!, ...services }, env);
+    expect(sign.code, sign.stdout).toBe(0);
+    expect(sign.outputs['certificate-identity']).toBe(
+      'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main',
+    );
+    expect(sign.outputs['certificate-oidc-issuer']).toBe('https://token.actions.githubusercontent.com');
+    expect(sign.outputs['rekor-log-index']).toMatch(/^\d+$/);
+    expect(sign.summary).toContain(
+      'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main',
+    );
+    expect(oidc.requests.map((r) => new URL(r.url ?? '', 'http://x').searchParams.get('audience'))).toContain(
+      'sigstore',
+    );
+    const attest = await runBundle('attest-sbom', { image: build.outputs['image-ref']!, ...services }, env);
+    expect(attest.code, attest.stdout).toBe(0);
+
+    const verifyAs = (repository: string) =>
+      runBundle(
+        'verify',
+        {
+          image: build.outputs['image-ref']!,
+          'trusted-root': 'trusted_root.json',
+          'require-attestation': 'spdx',
+          insecure: 'true',
+        },
+        { ...env, GITHUB_REPOSITORY: repository },
+      );
+    const verified = await verifyAs('acme/app');
+    expect(verified.code, verified.stdout).toBe(0);
+    expect(verified.outputs['image-ref']).toBe(build.outputs['image-ref']);
+    expect(verified.outputs['certificate-identity']).toBe(sign.outputs['certificate-identity']);
+    const impostor = await verifyAs('evil/app');
+    expect(impostor.code).toBe(1);
+    expect(impostor.stdout).toContain('::error::verify:');
+    await oidc.close();
   });
 });
