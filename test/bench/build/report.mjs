@@ -21,7 +21,8 @@ export function formatReport(results, { runs, warm, flavour, load }) {
   );
   out.push(
     `kaniko-ts: one node process per build (${flavour}), start-up included; buildah: \`bud --layers\` + \`push\`. ` +
-      `Both push to the same loopback registry. Load average ${load.map((l) => l.toFixed(1)).join(' → ')} on 2 cores (other work running).\n`,
+      `Both push to the same loopback registry. Load average ${load.map((l) => l.toFixed(1)).join(' → ')} on 2 cores (other work running). ` +
+      'Published columns: TESTING.md "Measured peers" (kaniko 1.23.2, buildah 1.28, same machine type, n=5, tmpfs), for reference only; compare ratios, not seconds, across runs.\n',
   );
   out.push(
     table(
@@ -32,6 +33,7 @@ export function formatReport(results, { runs, warm, flavour, load }) {
         'ratio cold',
         ...(warm ? ['kaniko-ts warm (no cache yet)', 'buildah warm', 'ratio warm'] : []),
         'kaniko 1.23.2 cold / warm (published, not measured here)',
+        'published kaniko / buildah ratio cold / warm',
       ],
       results.map(({ row, cells, published }) => [
         row.title,
@@ -42,6 +44,7 @@ export function formatReport(results, { runs, warm, flavour, load }) {
           ? [range(cells.kanikoWarm), range(cells.buildahWarm), ratio(cells.kanikoWarm, cells.buildahWarm)]
           : []),
         `${s(published.kanikoCold)} / ${s(published.kanikoWarm)}`,
+        `${(published.kanikoCold / published.buildahCold).toFixed(2)}× / ${(published.kanikoWarm / published.buildahWarm).toFixed(2)}×`,
       ]),
     ),
   );

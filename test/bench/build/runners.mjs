@@ -1,6 +1,7 @@
 // How each tool is run by build-peers.bench.mjs: one kaniko-ts build per node process, buildah
 // `bud --layers` + `push` against a storage root of the bench's own. Both push to the same registry.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +13,9 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * Compiles the builder and what it imports (`tsc -b`), so kaniko-ts runs as it ships (plain JS from
- * dist) and its start-up is not inflated by type stripping. Falls back to the TypeScript sources
- * through the bench's resolve hooks when the build fails.
+ * dist) and its start-up is not inflated by type stripping. When the compile fails (sources being
+ * edited), the dist of the last successful compile is used and said so; without any dist, the
+ * TypeScript sources through the bench's resolve hooks (which cannot strip every construct).
  * @returns {{ nodeArgs: string[], flavour: string }}
  */
 export function compileKaniko() {
@@ -25,9 +27,11 @@ export function compileKaniko() {
       stdio: 'inherit',
     },
   );
-  return r.status === 0
-    ? { nodeArgs: [], flavour: 'compiled dist' }
-    : { nodeArgs: ['--import', hooks], flavour: 'TypeScript sources (tsc -b failed)' };
+  if (r.status === 0) return { nodeArgs: [], flavour: 'compiled dist' };
+  if (existsSync(`${root}packages/builder/dist/index.js`)) {
+    return { nodeArgs: [], flavour: 'dist of an earlier compile (tsc -b failed now: see above)' };
+  }
+  return { nodeArgs: ['--import', hooks], flavour: 'TypeScript sources (tsc -b failed, no dist)' };
 }
 
 /**
