@@ -3,6 +3,7 @@
 //   actions/<step>/action.yml, gitlab-components/templates/<step>.yml, and the generated blocks
 //   (inputs/outputs tables, CLI help, kaniko migration table) between markers in READMEs.
 // `--check` writes nothing and fails when a committed copy differs. Needs the packages built (tsc -b).
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -248,6 +249,8 @@ for (const rel of READMES) {
   const path = join(root, rel);
   if (!existsSync(path)) continue;
   const text = readFileSync(path, 'utf8');
+  // Only files that ask for generated blocks are touched (the root README belongs to the lead).
+  if (!text.includes('<!-- generated:')) continue;
   const next = text.replace(
     /(<!-- generated:([a-z0-9-]+) -->\n)[\s\S]*?(<!-- \/generated:\2 -->)/g,
     (whole, open, id, close) => (blocks[id] === undefined ? whole : `${open}${blocks[id]}\n${close}`),
@@ -255,8 +258,15 @@ for (const rel of READMES) {
   put(rel, next);
 }
 
+/** The repository formatter's version of a generated file, so `biome ci` and `--check` agree. */
+function formatted(rel, text) {
+  const biome = join(root, 'node_modules', '.bin', 'biome');
+  return execFileSync(biome, ['format', `--stdin-file-path=${rel}`], { input: text, cwd: root }).toString();
+}
+
 let drift = 0;
-for (const [rel, text] of files) {
+for (const [rel, raw] of files) {
+  const text = formatted(rel, raw);
   const path = join(root, rel);
   const current = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
   if (current === text) continue;
