@@ -4,14 +4,14 @@ import { OciError } from '../oci-error.js';
 import { createDeflateSlot, createGzipPool, type DeflateSlot, type GzipPool, WINDOW } from './gzip-pool.js';
 
 /** Default block of uncompressed bytes compressed by one worker task. */
-export const DEFAULT_GZIP_BLOCK_SIZE = 256 * 1024;
+export const DEFAULT_GZIP_BLOCK_SIZE = 1024 * 1024;
 /** Streams shorter than this get the classic single-stream gzip bytes (threads would not pay). */
 export const DEFAULT_MIN_PARALLEL_SIZE = 4 * 1024 * 1024;
 
 export interface ParallelGzipOptions {
   /** 1–9, default 6. */
   level?: number;
-  /** Uncompressed bytes per block, at least 64 KiB (default 256 KiB). Changes the output bytes. */
+  /** Uncompressed bytes per block, at least 64 KiB (default 1 MiB). Changes the output bytes. */
   blockSize?: number;
   /** Below this many bytes in total the output is plain single-stream gzip (default 4 MiB). */
   minParallelSize?: number;
