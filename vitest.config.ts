@@ -21,7 +21,11 @@ export default defineConfig({
         extends: true as const,
         test: { name, root: `packages/${name}`, include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
       })),
-      { extends: true as const, test: { name: 'e2e', root: 'test', include: ['**/*.test.ts'] } },
+      // End-to-end files share one podman/buildah image store and the registries: one file at a time.
+      {
+        extends: true as const,
+        test: { name: 'e2e', root: 'test', include: ['**/*.test.ts'], fileParallelism: false },
+      },
     ],
   },
 });

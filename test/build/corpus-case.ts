@@ -27,7 +27,7 @@ export interface CorpusCase {
   author?: string;
   layers?: number;
   /** Paths where BuildKit's behaviour (which kaniko-ts follows) and Buildah 1.28's differ, with the reason. */
-  buildahDiffers?: { paths: string[]; why: string };
+  buildahDiffers?: { paths?: string[]; config?: string[]; why: string };
   generate?: { dir: string; count: number; size: number };
   pre?: { dockerfile: string; tag: string }[];
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -204,7 +204,8 @@ class Build implements StageServices {
         : await this.image(stage.base.ref, stage.platform);
     const config = await image.config();
     const c = { ...(config.config ?? {}) };
-    if (stage.base.kind === 'scratch') c.Env = [`PATH=${DEFAULT_PATH}`];
+    // BuildKit gives every stage a PATH when its base has none (FROM scratch included).
+    if (!(c.Env ?? []).some((e) => e.startsWith('PATH='))) c.Env = [`PATH=${DEFAULT_PATH}`, ...(c.Env ?? [])];
     c.OnBuild = null;
     return {
       plan: stage,
@@ -287,6 +288,11 @@ class Build implements StageServices {
         secrets: this.req.secrets ?? {},
         source: (from) => this.copySource(from),
       });
+      for (const f of spec.files) {
+        const dir = await mkdtemp(join(this.tempDir, 'runfile-'));
+        await writeFile(join(dir, 'script'), f.content, { mode: f.mode });
+        resolved.mounts.push({ type: 'bind', source: join(dir, 'script'), target: f.path, readonly: true });
+      }
       const { runRoot } = await snapshotter.prepare(root);
       const code = await this.req.executor.run({
         root: runRoot,

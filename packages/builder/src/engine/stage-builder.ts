@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CopyInstruction, PlannedInstruction, PlannedRun } from '@kaniko-ts/dockerfile';
+import {
+  type CopyInstruction,
+  type PlannedInstruction,
+  type PlannedRun,
+  runArgv,
+} from '@kaniko-ts/dockerfile';
 import type { Layer } from '@kaniko-ts/oci';
 import { BuilderError } from '../builder-error.js';
 import type { CachedLayer } from '../cache/layer-cache.js';
@@ -9,7 +14,7 @@ import { runCopy } from '../dispatch/copy.js';
 import { ChangeSet, ensureDirectory } from '../dispatch/copy-tree.js';
 import { applyMetadata } from '../dispatch/metadata.js';
 import { type Owner, UserDatabase } from '../dispatch/user-database.js';
-import { body, runArgv, runEnvironment } from './run-command.js';
+import { body, runEnvironment } from './run-command.js';
 import type { StageServices } from './stage-services.js';
 import type { StageState } from './stage-state.js';
 
@@ -78,7 +83,7 @@ export class StageBuilder {
     const root = await this.services.rootfs(this.state);
     const c = this.state.config.config ?? {};
     const user = await this.owner(c.User || 'root', true);
-    const argv = runArgv(run, c.Shell);
+    const { argv, files } = runArgv(run.command, c.Shell?.length ? c.Shell : undefined);
     const env = runEnvironment(run, user.home ?? (user.uid === 0 ? '/root' : '/'));
     const cwd = c.WorkingDir || '/';
     const layer = await this.services.runInSnapshot(this.state, root, {
@@ -87,6 +92,7 @@ export class StageBuilder {
       cwd,
       user,
       mounts: run.mounts,
+      files,
       network: run.network,
     });
     this.addHistory(`RUN ${argv.join(' ')} # buildkit`, layer);

@@ -12,6 +12,8 @@ export interface RunSpec {
   cwd: string;
   user: Owner;
   mounts: Mount[];
+  /** Files BuildKit mounts read-only for the RUN (a `#!` heredoc script at /dev/pipes/<name>). */
+  files: { path: string; mode: number; content: string }[];
   network?: 'default' | 'none' | 'host';
 }
 
