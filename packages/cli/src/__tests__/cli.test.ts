@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AnyStep, allSteps, buildSpec, defineSpec, StepsError } from '@kaniko-ts/steps';
+import { type AnyStep, allSteps, buildSpec, defineSpec, type StepSpec, StepsError } from '@kaniko-ts/steps';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../exit-codes.js';
 import { renderStepHelp } from '../help.js';
@@ -97,7 +97,7 @@ describe('parseArgv', () => {
 describe('help', () => {
   it('lists every CLI input of a step by its flag, and the exit codes', () => {
     const help = renderStepHelp(buildSpec);
-    for (const [name, input] of Object.entries(buildSpec.inputs)) {
+    for (const [name, input] of Object.entries(buildSpec.inputs as StepSpec['inputs'])) {
       expect(help).toMatch(new RegExp(`--(\\[no-\\])?${input.flag ?? name}\\b`));
     }
     expect(help).toContain('-d, --destination list');

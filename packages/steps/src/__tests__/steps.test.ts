@@ -45,9 +45,9 @@ describe('step specs', () => {
 
   it('use kaniko executor flag names for the build step', () => {
     const flags = new Set(
-      Object.entries(buildSpec.inputs).flatMap(([n, i]) => [
+      Object.entries(buildSpec.inputs as StepSpec['inputs']).flatMap(([n, i]) => [
         i.flag ?? n,
-        ...('aliases' in i ? (i.aliases ?? []) : []),
+        ...(i.aliases ?? []),
       ]),
     );
     for (const kaniko of [
