@@ -2,10 +2,13 @@
 // key pair and verify the signature — no registry, no network, no Docker daemon.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = 'out/quickstart';
+// KANIKO_TS_QUICKSTART_OUT lets the test run it without touching ./out
+const outDir = process.env.KANIKO_TS_QUICKSTART_OUT ?? 'out';
+const out = `${outDir}/quickstart`;
 const cli = (args, env = {}) => {
   console.log(`\n$ kaniko-ts ${args.join(' ')}`);
   const r = spawnSync(process.execPath, ['packages/cli/dist/bin.js', ...args], {
@@ -17,9 +20,9 @@ const cli = (args, env = {}) => {
 };
 
 spawnSync(process.execPath, ['examples/quickstart/make-hello.mjs'], { cwd: root, stdio: 'inherit' });
-rmSync(`${root}/out`, { recursive: true, force: true });
-mkdirSync(`${root}/out`, { recursive: true });
-const password = { COSIGN_PASSWORD: 'quickstart' };
+rmSync(join(root, outDir), { recursive: true, force: true });
+mkdirSync(join(root, outDir), { recursive: true });
+const password = { COSIGN_PASSWORD: 'kaniko-ts-quick-start-password' };
 cli([
   'build',
   '--context',
@@ -31,9 +34,9 @@ cli([
   out,
   '--reproducible',
 ]);
-cli(['generate-key-pair', '--output-key-prefix', 'out/cosign'], password);
-cli(['sign', '--image', `oci:${out}:latest`, '--key', 'out/cosign.key', '--no-tlog-upload'], password);
-cli(['verify', '--image', `oci:${out}:latest`, '--key', 'out/cosign.pub', '--ignore-tlog']);
+cli(['generate-key-pair', '--output-key-prefix', `${outDir}/cosign`], password);
+cli(['sign', '--image', `oci:${out}:latest`, '--key', `${outDir}/cosign.key`, '--no-tlog-upload'], password);
+cli(['verify', '--image', `oci:${out}:latest`, '--key', `${outDir}/cosign.pub`, '--ignore-tlog']);
 
 console.log(`
 Built, signed and verified ${out} (an OCI image layout).

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { RegistryClient } from '@kaniko-ts/registry';
 import { loadPrivateKey, type SignImageOptions, type SignImageResult } from '@kaniko-ts/sigstore';
+import { imageTargetOf } from './image-target.js';
 import type { SigningOptions } from './signer-options.js';
 
 /** PEM contents as given, or read from the file the value names (relative to the workspace). */
@@ -18,7 +19,7 @@ export async function sigstoreSigning(
   workspace: string,
 ): Promise<SignImageOptions> {
   const out: SignImageOptions = {
-    image: { registry, reference: image },
+    image: imageTargetOf(image, registry),
     formats: options.format === 'both' ? ['legacy', 'bundle'] : [options.format],
     witnesses: {
       tlogUpload: options.rekorUrl !== undefined,

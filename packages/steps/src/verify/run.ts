@@ -9,6 +9,7 @@ import {
   type VerifyImageOptions,
   verifyImage,
 } from '@kaniko-ts/sigstore';
+import { imageTargetOf } from '../internal/image-target.js';
 import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
 import { pemOf } from '../internal/sigstore-call.js';
@@ -80,7 +81,7 @@ export async function callVerifyImage(request: VerifyRequest, ctx: StepContext):
       };
     }
     const options: VerifyImageOptions = {
-      image: { registry, reference: request.image },
+      image: imageTargetOf(request.image, registry),
       policy,
       attestations: request.requiredAttestations,
     };
