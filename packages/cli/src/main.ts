@@ -1,6 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gitlabInputs, mergeInputs } from '@kaniko-ts/gitlab';
 import { type AnyStep, allSteps, type IdentityProvider, parseInputs } from '@kaniko-ts/steps';
 import { type CliStreams, createCliContext } from './cli-context.js';
@@ -59,12 +59,16 @@ export async function main(options: MainOptions): Promise<number> {
   const gitlab = options.env.GITLAB_CI === 'true' || options.env.KANIKO_TS_DOTENV !== undefined;
   const tempDir = await mkdtemp(join(options.env.RUNNER_TEMP ?? tmpdir(), `kaniko-ts-${step.spec.name}-`));
   const env = gitlab ? await prepareGitlabAuth(options.env, tempDir) : options.env;
+  // In a GitLab job, files the step writes (SBOMs, signature bundles) go to the artifact directory;
+  // the private temp dir (it holds the registry credentials) never becomes an artifact.
+  const workDir = gitlab ? resolve(options.cwd, env.KANIKO_TS_ARTIFACT_DIR ?? 'kaniko-ts') : tempDir;
+  if (gitlab) await mkdir(workDir, { recursive: true });
   const cli = createCliContext({
     streams,
     global: parsed.global,
     env,
     workspace: options.cwd,
-    tempDir,
+    tempDir: workDir,
     gitlab,
     ...(options.identity ? { identity: options.identity } : {}),
   });
@@ -89,7 +93,8 @@ export async function main(options: MainOptions): Promise<number> {
     if (code === EXIT_CODES.usage) streams.stderr.write(`see: kaniko-ts ${step.spec.name} --help\n`);
     return code;
   } finally {
-    // Keep the temp dir when a step wrote files users need (bundles, SBOMs); remove it otherwise.
-    if (!gitlab) await rm(tempDir, { recursive: true, force: true }).catch(() => {});
+    // GitLab: step files went to the artifact directory and the temp dir holds the job's registry
+    // credentials, so it goes. Elsewhere it is kept: outputs such as bundle-path point into it.
+    if (gitlab) await rm(tempDir, { recursive: true, force: true }).catch(() => {});
   }
 }

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AnyStep, allSteps, buildSpec, defineSpec, type StepSpec, StepsError } from '@kaniko-ts/steps';
@@ -42,6 +43,7 @@ const echo: AnyStep = {
       if (inputs.fail === 'verify') throw new StepsError('VERIFICATION_FAILED', 'verifying: no signature');
       if (inputs.fail === 'crash') throw new Error('boom');
       ctx.addSummary({ title: 'Echo', rows: [['image', String(inputs.image)]] });
+      await writeFile(join(ctx.tempDir, 'echo.txt'), 'step file\n');
       return { digest: 'sha256:1', 'image-ref': `${inputs.image}@sha256:1`, note: 'a\nb' };
     }),
 };
@@ -185,6 +187,9 @@ describe('main', () => {
       'KANIKO_TS_IMAGE_REF_ARM64=other/app@sha256:1',
     );
     expect(r.stderr).toContain('section_start:');
+    // Step files land in the artifact directory; the docker config with the job token does not.
+    expect(readFileSync(join(dir, 'kaniko-ts', 'echo.txt'), 'utf8')).toBe('step file\n');
+    expect(readdirSync(join(dir, 'kaniko-ts')).sort()).toEqual(['echo.txt', 'echo_arm64-outputs.json']);
     expect(existsSync(join(dir, 'kaniko-ts.env'))).toBe(true);
   });
 });
