@@ -60,6 +60,8 @@ export const TEST_TOOLS: readonly ToolSpec[] = [
   onPath('gzip', 'gzip'),
   onPath('git', 'git'),
   onPath('objcopy', 'binutils'),
+  // gitlab-ci-local's shell executor copies the project with rsync
+  onPath('rsync', 'rsync'),
 ];
 
 /** Extra tools only the benchmarks need (`/usr/bin/time -v` for peak RSS). */
