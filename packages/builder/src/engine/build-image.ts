@@ -148,6 +148,7 @@ class Build implements StageServices {
           text: ins.original,
           line,
           durationMs,
+          cached: hit !== undefined,
           ...(layer && d ? { layer: { diffId: await layer.diffId(), digest: d.digest, size: d.size } } : {}),
         });
       }

@@ -89,12 +89,27 @@ function unsupported(request: BuildRequest): string[] {
   if (Object.keys(request.annotations).length > 0) out.push('annotation');
   if (request.imageFormat !== 'oci') out.push('image-format');
   if (request.compressionLevel !== undefined) out.push('compression-level');
-  if (request.cache.repo !== undefined) out.push('cache-repo');
   if (request.snapshotMode !== 'full') out.push('snapshot-mode');
   if (request.singleSnapshot) out.push('single-snapshot');
   if (request.ignorePaths.length > 0) out.push('ignore-path');
   if (request.noPushCache) out.push('no-push-cache');
   return out;
+}
+
+/** Go-style durations as kaniko's --cache-ttl takes them (`336h`, `90m`, `1h30m`); undefined when empty. */
+export function durationMs(text: string): number | undefined {
+  if (text.trim() === '') return undefined;
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let matched = '';
+  for (const m of text.matchAll(re)) {
+    total += Number(m[1]) * (units[m[2] as string] as number);
+    matched += m[0];
+  }
+  if (matched !== text.trim())
+    throw new StepsError('INVALID_INPUT', `cache-ttl: ${JSON.stringify(text)} is not a duration like 336h`);
+  return total;
 }
 
 /** The one library call: `build` from @kaniko-ts/builder. */
@@ -149,6 +164,9 @@ export async function callBuild(request: BuildRequest, ctx: StepContext): Promis
     imageNameWithDigestFile: request.imageNameWithDigestFile,
     imageNameTagWithDigestFile: request.imageNameTagWithDigestFile,
     cacheDir: request.cache.enabled ? request.cache.dir : undefined,
+    cache: request.cache.enabled || undefined,
+    cacheRepo: request.cache.enabled ? request.cache.repo : undefined,
+    cacheTtlMs: request.cache.enabled ? durationMs(request.cache.ttl) : undefined,
   };
   for (const [k, v] of Object.entries(optional))
     if (v !== undefined) (options as unknown as Record<string, unknown>)[k] = v;

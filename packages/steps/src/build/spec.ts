@@ -10,7 +10,7 @@ export const buildSpec = /* @__PURE__ */ defineSpec({
       type: 'string',
       default: '.',
       short: 'c',
-      description: 'Build context directory (or tar://, git://).',
+      description: 'Build context: a directory, or a .tar / .tar.gz file.',
     },
     'context-sub-path': { type: 'string', description: 'Sub-directory of the context to build from.' },
     file: {
