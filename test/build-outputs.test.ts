@@ -149,7 +149,10 @@ describe('build outputs and options', () => {
   it('builds from a tar.gz context with its .dockerignore applied', async () => {
     const tarDir = join(work, 'tarctx');
     await mkdir(tarDir);
-    await writeFile(join(tarDir, 'Dockerfile'), 'ARG REGISTRY\nFROM ${REGISTRY}/base/busybox:latest\nCOPY . /ctx/\nCMD ["ls", "-A", "/ctx"]\n');
+    await writeFile(
+      join(tarDir, 'Dockerfile'),
+      'ARG REGISTRY\nFROM ${REGISTRY}/base/busybox:latest\nCOPY . /ctx/\nCMD ["ls", "-A", "/ctx"]\n',
+    );
     await writeFile(join(tarDir, 'kept.txt'), 'k');
     await writeFile(join(tarDir, 'secret.env'), 'TOKEN=x');
     await writeFile(join(tarDir, '.dockerignore'), '*.env\n');
@@ -159,7 +162,47 @@ describe('build outputs and options', () => {
     const dest = `${reg().host}/outputs/tarctx:latest`;
     await build({ ...base(), context: archive, destinations: [dest], push: true });
     const run = await podman(['run', '--rm', '--network=host', '--tls-verify=false', dest]);
-    expect(run.stdout.split('\n').filter(Boolean).sort()).toEqual(['.dockerignore', 'Dockerfile', 'kept.txt']);
+    expect(run.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      '.dockerignore',
+      'Dockerfile',
+      'kept.txt',
+    ]);
+  });
+
+  it('ADD <url> downloads with --checksum, and a wrong checksum fails the build', async () => {
+    const { createServer } = await import('node:http');
+    const { createHash } = await import('node:crypto');
+    const body = 'downloaded over http\n';
+    const server = createServer((_req, res) => {
+      res.setHeader('last-modified', 'Tue, 01 Jul 2025 10:00:00 GMT');
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const sum = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    try {
+      const dir = join(work, 'addurl');
+      await mkdir(dir);
+      const url = `http://127.0.0.1:${port}/files/data.txt`;
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        `ARG REGISTRY\nFROM \${REGISTRY}/base/busybox:latest\nADD --checksum=${sum} ${url} /dl/\nCMD ["stat", "-c", "%a %Y %n", "/dl/data.txt"]\n`,
+      );
+      const dest = `${reg().host}/outputs/addurl:latest`;
+      await build({ ...base(), context: dir, destinations: [dest], push: true });
+      const run = await podman(['run', '--rm', '--network=host', '--tls-verify=false', dest]);
+      // ADD from a URL: mode 0600 and the server's Last-Modified as mtime, as Docker does
+      expect(run.stdout).toBe(`600 ${Date.parse('2025-07-01T10:00:00Z') / 1000} /dl/data.txt\n`);
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        `ARG REGISTRY\nFROM \${REGISTRY}/base/busybox:latest\nADD --checksum=sha256:${'0'.repeat(64)} ${url} /dl/\n`,
+      );
+      await expect(build({ ...base(), context: dir, destinations: [], push: false })).rejects.toThrow(
+        /Dockerfile:3:1: .*checksum mismatch/,
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('a failing RUN fails the build with the Dockerfile location and exit code', async () => {
