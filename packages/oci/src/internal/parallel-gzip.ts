@@ -145,7 +145,7 @@ export class ParallelGzip extends Transform {
 
   async #dispatch(final: boolean): Promise<void> {
     const pool = this.#pool as GzipPool;
-    const maxInFlight = pool.threads * 2;
+    const maxInFlight = pool.threads * 4;
     while (this.#inFlight >= maxInFlight && !this.#error)
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
