@@ -39,7 +39,13 @@ export async function flattenRemoteImage(ref: string, registry: RegistryInfo): P
     const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
     const blob = (d: string) => join(dir, 'blobs', ...d.split(':'));
     const manifest = JSON.parse(await readFile(blob(index.manifests[0].digest), 'utf8'));
-    const config = JSON.parse(await readFile(blob(manifest.config.digest), 'utf8'));
+    // The config as pushed: `skopeo copy` to an OCI layout converts Docker-format configs and drops
+    // Docker-only fields (Shell, Healthcheck, OnBuild), so read the raw blob from the registry.
+    const raw = await skopeo(['inspect', '--tls-verify=false', '--raw', '--config', `docker://${ref}`], {
+      registry,
+    });
+    if (raw.exitCode !== 0) throw new Error(`skopeo inspect --config ${ref}: ${raw.stderr}`);
+    const config = JSON.parse(raw.stdout);
     const tree = new Map<string, TreeEntry>();
     for (const layer of manifest.layers) await applyLayer(tree, blob(layer.digest), layer.mediaType);
     return { tree, config, layers: manifest.layers.length };

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningRegistry, startRegistry } from '../../../../test/harness/index.js';
 import { BuilderError } from '../builder-error.js';
 import { extractLayer } from '../rootfs/extract-layer.js';
-import { mapLimit } from './internal/map-limit.js';
+import { mapLimit } from '../internal/map-limit.js';
 import type { LayerCache, LayerCacheOptions } from './layer-cache.js';
 import { LocalDirLayerCache } from './local-dir-layer-cache.js';
 import { RegistryLayerCache, type RegistryLayerCacheOptions } from './registry-layer-cache.js';

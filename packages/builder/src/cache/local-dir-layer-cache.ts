@@ -13,7 +13,7 @@ import {
   type Layer,
   layerFromBlob,
 } from '@kaniko-ts/oci';
-import { mapLimit } from './internal/map-limit.js';
+import { mapLimit } from '../internal/map-limit.js';
 import {
   assertCacheKey,
   type CachedLayer,

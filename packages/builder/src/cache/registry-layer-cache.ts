@@ -9,7 +9,7 @@ import {
   toPlatformJson,
 } from '@kaniko-ts/oci';
 import { type RegistryClient, RegistryError } from '@kaniko-ts/registry';
-import { mapLimit } from './internal/map-limit.js';
+import { mapLimit } from '../internal/map-limit.js';
 import {
   assertCacheKey,
   type CachedLayer,

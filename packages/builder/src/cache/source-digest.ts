@@ -4,7 +4,7 @@ import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { matchSources } from '../dispatch/copy-sources.js';
 import { RootResolver } from '../rootfs/root-resolver.js';
-import { mapLimit } from './internal/map-limit.js';
+import { mapLimit } from '../internal/map-limit.js';
 
 /** What a COPY/ADD (or a bind mount) reads from a source root, for its cache key. */
 export interface SourceDigestRequest {

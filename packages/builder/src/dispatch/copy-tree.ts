@@ -14,6 +14,7 @@ import {
 } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Chmod } from '@kaniko-ts/dockerfile';
+import { mapLimit } from '../internal/map-limit.js';
 import { RootResolver } from '../rootfs/root-resolver.js';
 import { applyChmod } from './chmod.js';
 
@@ -79,7 +80,7 @@ export async function copyEntry(
   destRel: string,
   attrs: CopyAttributes,
   changes: ChangeSet,
-  inodes: Map<string, string> = new Map(),
+  inodes: Map<string, Promise<string>> = new Map(),
 ): Promise<void> {
   const src = join(srcRoot, srcRel);
   const st = await lstat(src);
@@ -89,11 +90,7 @@ export async function copyEntry(
     if (existing && !existing.isDirectory()) await rm(dest, { force: true });
     if (!existing || !existing.isDirectory()) await mkdir(dest);
     changes.add(destRel);
-    for (const name of (await readdir(src)).sort()) {
-      const childRel = srcRel ? `${srcRel}/${name}` : name;
-      if (attrs.skip?.(childRel)) continue;
-      await copyEntry(srcRoot, childRel, destRoot, posix.join(destRel, name), attrs, changes, inodes);
-    }
+    await copyChildren(srcRoot, srcRel, destRoot, destRel, attrs, changes, inodes);
     await finish(dest, st, attrs, true);
     return;
   }
@@ -110,12 +107,17 @@ export async function copyEntry(
   const key = `${st.dev}:${st.ino}`;
   const first = st.nlink > 1 ? inodes.get(key) : undefined;
   if (first) {
-    await link(first, dest);
+    await link(await first, dest);
     return;
   }
-  await copyFile(src, dest);
-  if (st.nlink > 1) inodes.set(key, dest);
-  await finish(dest, st, attrs, false);
+  const copied = (async () => {
+    await copyFile(src, dest);
+    await finish(dest, st, attrs, false);
+    return dest;
+  })();
+  // registered before the copy finishes, so a concurrent sibling hardlink waits for it
+  if (st.nlink > 1) inodes.set(key, copied);
+  await copied;
 }
 
 /**
@@ -130,14 +132,26 @@ export async function copyChildren(
   destRel: string,
   attrs: CopyAttributes,
   changes: ChangeSet,
+  inodes: Map<string, Promise<string>> = new Map(),
 ): Promise<void> {
-  const inodes = new Map<string, string>();
-  for (const name of (await readdir(join(srcRoot, srcRel))).sort()) {
-    const childRel = srcRel ? `${srcRel}/${name}` : name;
-    if (attrs.skip?.(childRel)) continue;
-    await copyEntry(srcRoot, childRel, destRoot, posix.join(destRel, name), attrs, changes, inodes);
-  }
+  const names = (await readdir(join(srcRoot, srcRel)))
+    .sort()
+    .filter((name) => !attrs.skip?.(srcRel ? `${srcRel}/${name}` : name));
+  // Entries are independent: copy several at once (each file is several awaited system calls).
+  await mapLimit(names, COPY_CONCURRENCY, (name) =>
+    copyEntry(
+      srcRoot,
+      srcRel ? `${srcRel}/${name}` : name,
+      destRoot,
+      posix.join(destRel, name),
+      attrs,
+      changes,
+      inodes,
+    ),
+  );
 }
+
+const COPY_CONCURRENCY = 16;
 
 function ids(st: Stats, attrs: CopyAttributes): [number, number] {
   if (attrs.owner) return [attrs.owner.uid, attrs.owner.gid];

@@ -83,7 +83,16 @@ export class StageBuilder {
     const root = await this.services.rootfs(this.state);
     const c = this.state.config.config ?? {};
     const user = await this.owner(c.User || 'root', true);
-    const { argv, files } = runArgv(run.command, c.Shell?.length ? c.Shell : undefined);
+    const planned = runArgv(run.command, c.Shell?.length ? c.Shell : undefined);
+    // BuildKit mounts #! heredoc scripts under /dev/pipes; the executor gives RUN a fresh /dev, so
+    // they are mounted at a path of their own (created and removed around the RUN, never in a layer).
+    const files = planned.files.map((f) => ({
+      ...f,
+      path: f.path.replace(/^\/dev\/pipes\//, '/.kaniko-ts-heredoc/'),
+    }));
+    const argv = planned.argv.map((a) =>
+      planned.files.reduce((t, f, i) => (t === f.path ? (files[i]?.path ?? t) : t), a),
+    );
     const env = runEnvironment(run, user.home ?? (user.uid === 0 ? '/root' : '/'));
     const cwd = c.WorkingDir || '/';
     const layer = await this.services.runInSnapshot(this.state, root, {
