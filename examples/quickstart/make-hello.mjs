@@ -34,7 +34,7 @@ function arm64() {
     0xd4000001, // svc #0
   ];
   const code = Buffer.alloc(words.length * 4);
-  words.forEach((w, i) => code.writeUInt32LE(w >>> 0, i * 4));
+  for (const [i, w] of words.entries()) code.writeUInt32LE(w >>> 0, i * 4);
   return { machine: 0xb7, code };
 }
 

@@ -3,8 +3,8 @@ import { createReadStream, type Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { matchSources } from '../dispatch/copy-sources.js';
-import { RootResolver } from '../rootfs/root-resolver.js';
 import { mapLimit } from '../internal/map-limit.js';
+import { RootResolver } from '../rootfs/root-resolver.js';
 
 /** What a COPY/ADD (or a bind mount) reads from a source root, for its cache key. */
 export interface SourceDigestRequest {

@@ -88,7 +88,7 @@ export async function copyEntry(
   if (st.isDirectory()) {
     const existing = await lstat(dest).catch(() => undefined);
     if (existing && !existing.isDirectory()) await rm(dest, { force: true });
-    if (!existing || !existing.isDirectory()) await mkdir(dest);
+    if (!existing?.isDirectory()) await mkdir(dest);
     changes.add(destRel);
     await copyChildren(srcRoot, srcRel, destRoot, destRel, attrs, changes, inodes);
     await finish(dest, st, attrs, true);
