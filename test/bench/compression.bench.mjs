@@ -5,7 +5,8 @@
 // full `layerFromFile` path (parallel gzip + diffID and digest + blob file: the issue's "2 GB RUN layer"
 // row). Every case runs in a process of its own (peak RSS from /usr/bin/time); the data is a file
 // written once so all of them read the same bytes the same way. Output sizes are counted; decoders
-// are checked by the tests, not here. BENCH_RUNS (default 1), BENCH_COMPRESSION_MB (default 2048).
+// are checked by the tests, not here. BENCH_RUNS (default 1; runs go round-robin over the cases), BENCH_COMPRESSION_MB (default 2048),
+// BENCH_COMPRESSION_CASES=a,b,c (rows by letter).
 import { spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -126,22 +127,25 @@ async function main() {
       cases.splice(0, cases.length, ...cases.filter(([n]) => pick.some((p) => n.startsWith(`(${p})`))));
     if (!have('pigz')) console.log('pigz not installed (apt-get install -y pigz): row (c) left out');
     const load = [loadavg()[0].toFixed(1)];
-    const rows = [];
-    for (const [name, cmd, args] of cases) {
-      const samples = [];
-      let last;
-      for (let i = 0; i < runs; i++) {
-        last = await runMeasured(cmd, args);
-        const tail = last.stdout.trim().split('\n').pop();
-        samples.push(tail.startsWith('{') ? JSON.parse(tail).seconds : last.seconds);
+    // runs go round-robin over the cases, so a load that drifts (shared box) hits every case alike
+    const samples = cases.map(() => []);
+    const last = [];
+    for (let i = 0; i < runs; i++) {
+      for (const [c, [name, cmd, args]] of cases.entries()) {
+        const r = await runMeasured(cmd, args);
+        const tail = r.stdout.trim().split('\n').pop();
+        samples[c].push(tail.startsWith('{') ? JSON.parse(tail).seconds : r.seconds);
+        last[c] = { ...r, parsed: tail.startsWith('{') ? JSON.parse(tail) : { bytes: Number(tail) } };
+        load.push(loadavg()[0].toFixed(1));
+        console.log(`  ${name}: ${samples[c][i].toFixed(1)} s`);
       }
-      const lines = last.stdout.trim().split('\n');
-      const tail = lines[lines.length - 1];
-      const parsed = tail.startsWith('{') ? JSON.parse(tail) : { bytes: Number(tail) };
-      rows.push({ name, ...summarize(samples), peakRssMiB: last.peakRssMiB, ...parsed });
-      load.push(loadavg()[0].toFixed(1));
-      console.log(`  ${name}: ${summarize(samples).median.toFixed(1)} s`);
     }
+    const rows = cases.map(([name], c) => ({
+      name,
+      ...summarize(samples[c]),
+      peakRssMiB: last[c].peakRssMiB,
+      ...last[c].parsed,
+    }));
     const base = rows[0];
     printTable(
       `Compressing ${mb} MiB of layer-like data on ${availableParallelism()} cores (n=${runs}; load average during the run: ${load.join(' → ')})`,
