@@ -27,7 +27,12 @@ const echoSpec = defineSpec({
   inputs: {
     image: { type: 'string', required: true, description: 'Image to echo.' },
     password: { type: 'secret', env: 'ECHO_PASSWORD', description: 'A secret that must never be printed.' },
-    fail: { type: 'enum', options: ['no', 'verify', 'crash'], default: 'no', description: 'How to fail.' },
+    fail: {
+      type: 'enum',
+      options: ['no', 'verify', 'crash', 'unavailable'],
+      default: 'no',
+      description: 'How to fail.',
+    },
   },
   outputs: {
     digest: { description: 'Digest echoed back.', env: 'KANIKO_TS_DIGEST' },
@@ -42,6 +47,8 @@ const echo: AnyStep = {
       ctx.log.info(`password is ${String(inputs.password)}`);
       if (inputs.fail === 'verify') throw new StepsError('VERIFICATION_FAILED', 'verifying: no signature');
       if (inputs.fail === 'crash') throw new Error('boom');
+      if (inputs.fail === 'unavailable')
+        throw new StepsError('NOT_AVAILABLE', 'echo is not available in this build yet');
       ctx.addSummary({ title: 'Echo', rows: [['image', String(inputs.image)]] });
       await writeFile(join(ctx.tempDir, 'echo.txt'), 'step file\n');
       return { digest: 'sha256:1', 'image-ref': `${inputs.image}@sha256:1`, note: 'a\nb' };
@@ -148,9 +155,9 @@ describe('main', () => {
       EXIT_CODES.verificationFailed,
     );
     expect((await run(['echo', '--image', 'r/a', '--fail', 'crash'])).code).toBe(EXIT_CODES.stepFailed);
-    const na = await run(['sbom', '--oci-layout-path', 'layout']);
+    const na = await run(['echo', '--image', 'r/a', '--fail', 'unavailable']);
     expect(na.code).toBe(EXIT_CODES.notAvailable);
-    expect(na.stderr).toContain('sbom of a oci-layout is not available in this build yet');
+    expect(na.stderr).toContain('echo is not available in this build yet');
   });
 
   it('in a GitLab job: inputs from component variables, flags win, dotenv and JSON artifacts written', async () => {

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
+import { type Image, readDockerArchive, readLayout } from '@kaniko-ts/oci';
 import { catalogImage, toCycloneDx, toSpdx } from '@kaniko-ts/sbom';
-import { notAvailable } from '../internal/not-available.js';
 import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
 import type { StepContext } from '../step-context.js';
@@ -18,17 +18,15 @@ export interface SbomRequest {
   registry: RegistryOptions;
 }
 
-/** `catalogImage` + `toSpdx`/`toCycloneDx` from @kaniko-ts/sbom (registry images; layouts and archives not yet). */
+/** `catalogImage` + `toSpdx`/`toCycloneDx` from @kaniko-ts/sbom, for a registry image, an OCI layout or a docker-archive. */
 export async function callGenerateSbom(
   request: SbomRequest,
   ctx: StepContext,
 ): Promise<{ document: string; packages: number }> {
-  if (request.source.kind !== 'image') return notAvailable(`sbom of a ${request.source.kind}`);
   const registry = createRegistryClient(request.registry, []);
   try {
-    const inventory = await catalogImage(await registry.pullImage(request.source.ref), {
-      name: request.source.ref,
-    });
+    const { image, name } = await openSource(request.source, registry);
+    const inventory = await catalogImage(image, { name });
     for (const w of inventory.warnings) ctx.log.warn(`sbom: ${w}`);
     const created = ctx.clock.now();
     const doc =
@@ -37,6 +35,23 @@ export async function callGenerateSbom(
   } finally {
     await registry.close();
   }
+}
+
+/** The image to catalogue. A layout path may name a tag: `dir:tag`. */
+async function openSource(
+  source: SbomRequest['source'],
+  registry: ReturnType<typeof createRegistryClient>,
+): Promise<{ image: Image; name: string }> {
+  if (source.kind === 'image') return { image: await registry.pullImage(source.ref), name: source.ref };
+  if (source.kind === 'docker-archive')
+    return { image: await readDockerArchive(source.path), name: source.path };
+  const colon = source.path.lastIndexOf(':');
+  const [dir, tag] =
+    colon > source.path.lastIndexOf('/')
+      ? [source.path.slice(0, colon), source.path.slice(colon + 1)]
+      : [source.path, undefined];
+  const layout = await readLayout(dir);
+  return { image: await layout.image(tag ? { tag } : {}), name: tag ? `${dir}:${tag}` : dir };
 }
 
 export function toSbomRequest(ctx: StepContext, inputs: InferInputs<typeof sbomSpec>): SbomRequest {
