@@ -58,6 +58,7 @@ export const TEST_TOOLS: readonly ToolSpec[] = [
   onPath('getcap', 'libcap2-bin'),
   onPath('zstd', 'zstd'),
   onPath('gzip', 'gzip'),
+  onPath('pigz', 'pigz'),
   onPath('git', 'git'),
   onPath('objcopy', 'binutils'),
   // gitlab-ci-local's shell executor copies the project with rsync
