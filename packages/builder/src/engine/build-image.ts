@@ -16,7 +16,7 @@ import {
   formatPlatform,
   type Image,
   type ImageConfig,
-  layerFromStream,
+  layerFromFile,
   parsePlatform,
 } from '@kaniko-ts/oci';
 import { BuilderError } from '../builder-error.js';
@@ -195,9 +195,8 @@ class Build implements StageServices {
         config: structuredClone({ ...parent.config, config: { ...parent.config.config, OnBuild: null } }),
         layers: [...parent.layers],
         history: [...parent.history],
-        rootfs: undefined,
-        parentRootfs: parent,
-      } as StageState;
+        parent,
+      };
     }
     const image =
       stage.base.kind === 'scratch'
@@ -234,7 +233,7 @@ class Build implements StageServices {
     if (state.rootfs) return state.rootfs;
     const dir = join(this.req.workDir, 'rootfs', `${state.plan.index}-${this.rootCounter++}`);
     await mkdir(dir, { recursive: true });
-    const parent = (state as StageState & { parentRootfs?: StageState }).parentRootfs;
+    const parent = state.parent;
     if (parent) {
       const from = await this.rootfs(parent);
       await copyTree(from, dir);
@@ -334,9 +333,8 @@ class Build implements StageServices {
     return this.layerFromTar(tarPath);
   }
 
-  private async layerFromTar(tarPath: string) {
-    const { createReadStream } = await import('node:fs');
-    return layerFromStream(createReadStream(tarPath), {
+  private layerFromTar(tarPath: string) {
+    return layerFromFile(tarPath, {
       compression: this.req.compression ?? 'gzip',
       dir: join(this.req.workDir, 'layers'),
     });

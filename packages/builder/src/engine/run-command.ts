@@ -1,12 +1,6 @@
-import type { Heredoc, PlannedRun } from '@kaniko-ts/dockerfile';
+import type { PlannedRun } from '@kaniko-ts/dockerfile';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** Heredoc body with `<<-` tab stripping applied. */
-export function body(h: Heredoc): string {
-  if (!h.chomp) return h.content;
-  return h.content.replace(/^\t+/gm, '');
-}
 
 /**
  * The environment of a RUN process: the planned environment, plus PATH and HOME defaults when the

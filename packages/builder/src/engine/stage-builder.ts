@@ -14,7 +14,7 @@ import { runCopy } from '../dispatch/copy.js';
 import { ChangeSet, ensureDirectory } from '../dispatch/copy-tree.js';
 import { applyMetadata } from '../dispatch/metadata.js';
 import { type Owner, UserDatabase } from '../dispatch/user-database.js';
-import { body, runEnvironment } from './run-command.js';
+import { runEnvironment } from './run-command.js';
 import type { StageServices } from './stage-services.js';
 import type { StageState } from './stage-state.js';
 
@@ -86,13 +86,9 @@ export class StageBuilder {
     const planned = runArgv(run.command, c.Shell?.length ? c.Shell : undefined);
     // BuildKit mounts #! heredoc scripts under /dev/pipes; the executor gives RUN a fresh /dev, so
     // they are mounted at a path of their own (created and removed around the RUN, never in a layer).
-    const files = planned.files.map((f) => ({
-      ...f,
-      path: f.path.replace(/^\/dev\/pipes\//, '/.kaniko-ts-heredoc/'),
-    }));
-    const argv = planned.argv.map((a) =>
-      planned.files.reduce((t, f, i) => (t === f.path ? (files[i]?.path ?? t) : t), a),
-    );
+    const moved = (path: string) => path.replace(/^\/dev\/pipes\//, '/.kaniko-ts-heredoc/');
+    const files = planned.files.map((f) => ({ ...f, path: moved(f.path) }));
+    const argv = planned.argv.map((a) => (planned.files.some((f) => f.path === a) ? moved(a) : a));
     const env = runEnvironment(run, user.home ?? (user.uid === 0 ? '/root' : '/'));
     const cwd = c.WorkingDir || '/';
     const layer = await this.services.runInSnapshot(this.state, root, {
@@ -112,7 +108,8 @@ export class StageBuilder {
     const root = await this.services.rootfs(this.state);
     const source = await this.services.copySource(ins.from);
     const owner = ins.chown ? await this.owner(ins.chown, false) : undefined;
-    const heredocBodies = new Map(ins.heredocs.map((h) => [h.name, body(h)]));
+    // the planner already stripped `<<-` tabs and expanded unquoted bodies
+    const heredocBodies = new Map(ins.heredocs.map((h) => [h.name, h.content]));
     const paths = await runCopy({
       instruction: ins,
       source,
@@ -125,8 +122,7 @@ export class StageBuilder {
       fetch: this.services.fetch,
     });
     const layer = await this.services.pathsLayer(root, paths);
-    const srcs = ins.heredocs.length > 0 ? ins.sources.join(' ') : ins.sources.join(' ');
-    this.addHistory(`${ins.kind} ${srcs} ${ins.dest} # buildkit`, layer);
+    this.addHistory(`${ins.kind} ${ins.sources.join(' ')} ${ins.dest} # buildkit`, layer);
     return layer;
   }
 

@@ -14,6 +14,8 @@ export interface StageState extends MetadataState {
   history: History[];
   /** Host directory of the stage's root file system, once materialised. */
   rootfs?: string;
+  /** The stage this one is built FROM: its root file system is copied instead of extracting layers. */
+  parent?: StageState;
   /** Digest of the base image when it came from a registry. */
   baseDigest?: string;
 }
