@@ -1,17 +1,16 @@
-import { bundleToJSON } from '@sigstore/bundle';
 import { type ImageTarget, resolveTarget } from './image-target.js';
 import { createStatement, IN_TOTO_PAYLOAD_TYPE } from './in-toto-statement.js';
 import { chainFromTrustedRoot, leafCertificate } from './internal/certificate-chain.js';
 import { type SigningOptions, signingSetup } from './internal/signing-setup.js';
-import { writeLegacy, writeReferrer } from './internal/write-artifacts.js';
+import { writeLegacy } from './internal/write-artifacts.js';
 import { envelopeBytes, legacyAttestationLayer } from './legacy-layers.js';
-import { bundleReferrerManifest } from './referrer-manifest.js';
 import {
   logIndexOf,
   type SignatureFormat,
   type SignImageResult,
   type StoredSignature,
   signResult,
+  writeBundleSignature,
 } from './sign-image.js';
 import { signDsse, timestampBytes } from './sign-payload.js';
 import type { TrustedRoot } from './trusted-root.js';
@@ -75,19 +74,7 @@ export async function attestImage(options: AttestImageOptions): Promise<SignImag
     });
   }
   if (formats.includes('bundle')) {
-    const referrer = bundleReferrerManifest({
-      bundle: Buffer.from(JSON.stringify(bundleToJSON(bundle))),
-      predicateType: options.predicateType,
-      subject: target.subject,
-      created: (options.now ?? (() => new Date()))(),
-    });
-    const digest = await writeReferrer(target.signatureStore, target.digest, referrer);
-    signatures.push({
-      format: 'bundle',
-      store: target.signatureStore.name,
-      manifestDigest: digest,
-      ...logIndexOf(bundle),
-    });
+    signatures.push(await writeBundleSignature(target, bundle, options.predicateType, options.now));
   }
   return signResult(target, signatures, bundle);
 }

@@ -3,7 +3,7 @@ import { type Bundle, bundleToJSON } from '@sigstore/bundle';
 import { X509Certificate as SigstoreCertificate } from '@sigstore/core';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { decodeFulcioExtensions } from './fulcio-extensions.js';
-import { type ImageTarget, resolveTarget } from './image-target.js';
+import { type ImageTarget, type ResolvedTarget, resolveTarget } from './image-target.js';
 import { COSIGN_SIGN_PREDICATE_TYPE, createStatement, IN_TOTO_PAYLOAD_TYPE } from './in-toto-statement.js';
 import { chainFromTrustedRoot, leafCertificate } from './internal/certificate-chain.js';
 import { type SigningOptions, signingSetup } from './internal/signing-setup.js';
@@ -79,6 +79,31 @@ export const logIndexOf = (b: Bundle) => {
   return e ? { logIndex: Number(e.logIndex) } : {};
 };
 
+/**
+ * Stores a Sigstore bundle as an OCI 1.1 referrer of the image (with the tag-schema fallback) and
+ * returns the signature record — the bundle-format half of both `signImage` and `attestImage`.
+ */
+export async function writeBundleSignature(
+  target: ResolvedTarget,
+  bundle: Bundle,
+  predicateType: string,
+  now: (() => Date) | undefined,
+): Promise<StoredSignature> {
+  const referrer = bundleReferrerManifest({
+    bundle: Buffer.from(JSON.stringify(bundleToJSON(bundle))),
+    predicateType,
+    subject: target.subject,
+    created: (now ?? (() => new Date()))(),
+  });
+  const digest = await writeReferrer(target.signatureStore, target.digest, referrer);
+  return {
+    format: 'bundle',
+    store: target.signatureStore.name,
+    manifestDigest: digest,
+    ...logIndexOf(bundle),
+  };
+}
+
 /** Assembles the result both `signImage` and `attestImage` return. */
 export function signResult(
   target: { canonical: string; digest: Digest; tag?: string },
@@ -152,20 +177,7 @@ export async function signImage(options: SignImageOptions): Promise<SignImageRes
       ...logIndexOf(legacy.bundle),
     });
   }
-  if (dsse) {
-    const referrer = bundleReferrerManifest({
-      bundle: Buffer.from(JSON.stringify(bundleToJSON(dsse))),
-      predicateType: COSIGN_SIGN_PREDICATE_TYPE,
-      subject: target.subject,
-      created: (options.now ?? (() => new Date()))(),
-    });
-    const digest = await writeReferrer(target.signatureStore, target.digest, referrer);
-    signatures.push({
-      format: 'bundle',
-      store: target.signatureStore.name,
-      manifestDigest: digest,
-      ...logIndexOf(dsse),
-    });
-  }
+  if (dsse)
+    signatures.push(await writeBundleSignature(target, dsse, COSIGN_SIGN_PREDICATE_TYPE, options.now));
   return signResult(target, signatures, (dsse ?? legacy?.bundle) as Bundle);
 }
