@@ -102,7 +102,7 @@ async function applyLayer(tree: Map<string, TreeEntry>, file: string, mediaType:
       return done();
     }
     const hash = createHash('sha256');
-    stream.on('data', (d: Buffer) => hash.update(d));
+    stream.on('data', (d: unknown) => hash.update(d as Buffer));
     stream.on('end', () => {
       entry.sha256 = hash.digest('hex');
       tree.set(name, entry);
