@@ -110,12 +110,9 @@ async function applyLayer(tree: Map<string, TreeEntry>, file: string, mediaType:
     });
   });
   const source = createReadStream(file);
-  const streams = mediaType.includes('zstd')
-    ? [source, createZstdDecompress(), ex]
-    : mediaType.includes('gzip')
-      ? [source, createGunzip(), ex]
-      : [source, ex];
-  await pipeline(streams as [NodeJS.ReadableStream, ...NodeJS.WritableStream[]]);
+  if (mediaType.includes('zstd')) await pipeline(source, createZstdDecompress(), ex);
+  else if (mediaType.includes('gzip')) await pipeline(source, createGunzip(), ex);
+  else await pipeline(source, ex);
   for (const [name, target] of hardlinks) {
     const t = tree.get(target);
     const e = tree.get(name);
