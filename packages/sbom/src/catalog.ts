@@ -12,12 +12,13 @@ import { DISTRO_FILES, detectDistro } from './distro.js';
 import type { FileSystemView } from './file-system-view.js';
 import type { CatalogedPackage, Inventory, InventorySource, License } from './inventory.js';
 import {
-  type LayerCollector,
   type LayeredViewOptions,
   type LayerTar,
   layerCollector,
   layeredView,
+  type RecordedLayer,
   type RetainMode,
+  recordLayer,
 } from './layered-view.js';
 import { addLicense } from './license.js';
 import { SbomError } from './sbom-error.js';
@@ -247,25 +248,40 @@ export async function catalogLayers(
   return catalogView(view, { kind: 'image', ...options.source }, { catalogers });
 }
 
+/** What {@link buildCataloger} returns: feed layers while building, ask for the inventory once. */
+export interface BuildCataloger {
+  /** Streams one more layer (in image order) into the view. */
+  addLayer(layer: LayerTar): Promise<void>;
+  /**
+   * Reads a layer now, in any order (e.g. a tee of a base layer the builder is extracting), keeping
+   * only catalogers' evidence; add it later in image order with {@link BuildCataloger.addRecorded}.
+   */
+  record(layer: Pick<LayerTar, 'open'>, label?: string): Promise<RecordedLayer>;
+  /** Adds a recorded layer as the next layer of the image. */
+  addRecorded(diffId: string, recorded: RecordedLayer): void;
+  inventory(source: Omit<InventorySource, 'kind'>): Promise<InventoryWithWarnings>;
+}
+
 /**
  * Catalogues while building: feed each layer tar as it is produced (`addLayer`, e.g. a tee of the
- * stream being compressed, with a lazy diffID), then `inventory()` once. No second pass over layers.
+ * stream being compressed, with a lazy diffID) or record it as it streams past (`record`, then
+ * `addRecorded` in image order), then `inventory()` once. No second pass over layers.
  */
-export function buildCataloger(options: CatalogOptions & { readonly maxRetainedSize?: number } = {}): Pick<
-  LayerCollector,
-  'addLayer'
-> & {
-  inventory(source: Omit<InventorySource, 'kind'>): Promise<InventoryWithWarnings>;
-} {
+export function buildCataloger(
+  options: CatalogOptions & { readonly maxRetainedSize?: number } = {},
+): BuildCataloger {
   const catalogers = options.catalogers ?? DEFAULT_CATALOGERS;
-  const collector = layerCollector({
+  const viewOptions: LayeredViewOptions = {
     retain: retainPolicy(catalogers),
     derive: derivePolicy(catalogers),
     sections: ELF_SECTIONS,
     ...(options.maxRetainedSize ? { maxRetainedSize: options.maxRetainedSize } : {}),
-  });
+  };
+  const collector = layerCollector(viewOptions);
   return {
     addLayer: (layer) => collector.addLayer(layer),
+    record: (layer, label) => recordLayer(layer, viewOptions, label),
+    addRecorded: (diffId, recorded) => collector.addRecorded(diffId, recorded),
     inventory: (source) => catalogView(collector.view, { kind: 'image', ...source }, { catalogers }),
   };
 }

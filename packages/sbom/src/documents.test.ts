@@ -177,6 +177,38 @@ describe('provenance', () => {
   });
 });
 
+describe('provenanceStatement without build files (CI-run provenance)', () => {
+  it('leaves out what is not known, keeps a context given only by URI, rejects an empty context', () => {
+    const s = provenanceStatement({
+      subjects: [{ name: 'registry.example.com/team/app', digest: D('a') }],
+      context: { uri: 'git+https://example.com/repo@refs/heads/main' },
+      dockerfile: { path: 'https://example.com/Dockerfile' },
+      builderId: 'https://example.com/builder',
+    });
+    const ext = (s.predicate as { buildDefinition: { externalParameters: Record<string, unknown> } })
+      .buildDefinition.externalParameters;
+    expect(ext.context).toEqual({ uri: 'git+https://example.com/repo@refs/heads/main' });
+    expect(ext.dockerfile).toEqual({ path: 'https://example.com/Dockerfile' });
+    const bare = provenanceStatement({
+      subjects: [{ name: 'registry.example.com/team/app', digest: D('a') }],
+      builderId: 'https://example.com/builder',
+    });
+    expect(
+      Object.keys(
+        (bare.predicate as { buildDefinition: { externalParameters: object } }).buildDefinition
+          .externalParameters,
+      ),
+    ).toEqual(['buildArgs']);
+    expect(() =>
+      provenanceStatement({
+        subjects: [{ name: 'x', digest: D('a') }],
+        context: {},
+        builderId: 'b',
+      }),
+    ).toThrow(/uri or a digest/);
+  });
+});
+
 describe('documentPackages', () => {
   it('lists the same packages from both formats, without image and OS entries', async () => {
     const { documentPackages } = await import('./document-packages.js');

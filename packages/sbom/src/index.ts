@@ -1,4 +1,5 @@
 export {
+  type BuildCataloger,
   buildCataloger,
   type CatalogDirectoryOptions,
   type CatalogLayersOptions,
@@ -57,7 +58,9 @@ export {
   type LayerTar,
   layerCollector,
   layeredView,
+  type RecordedLayer,
   type RetainMode,
+  recordLayer,
 } from './layered-view.js';
 export { isSpdxExpression, toLicense } from './license.js';
 export { formatPurl, type PackageUrlParts, parsePurl, purlEncode } from './package-url.js';

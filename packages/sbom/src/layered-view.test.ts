@@ -165,6 +165,48 @@ describe('buildCataloger (catalogue while building)', () => {
   });
 });
 
+describe('buildCataloger.record (layers read out of order while the builder streams them)', () => {
+  it('recorded layers added in image order give the same inventory as streaming them in order', async () => {
+    const { buildCataloger } = await import('./catalog.js');
+    const l1 = await layer([
+      { path: 'etc/os-release', data: 'ID=debian\nVERSION_ID="12"\n' },
+      { path: 'var/lib/dpkg/status', data: para('a', '1') + para('b', '1') },
+      { path: 'app/node_modules/left/package.json', data: pkgJson('left', '1.0.0') },
+      { path: 'app/node_modules/gone/package.json', data: pkgJson('gone', '2.0.0') },
+    ]);
+    const l2 = await layer([
+      { path: 'var/lib/dpkg/status', data: para('a', '1') + para('b', '2') + para('c', '1') },
+      { path: 'app/node_modules/.wh.gone', data: '' },
+      { path: 'app/node_modules/right/package.json', data: pkgJson('right', '3.0.0') },
+    ]);
+    const l3 = await layer([
+      { path: 'usr/lib/python3/dist-packages/.wh..wh..opq', data: '' },
+      { path: 'app/node_modules/linked/package.json', type: 'symlink', linkname: '/nowhere' },
+    ]);
+    const expected = await catalogLayers([l1, l2, l3], { source });
+    const cataloger = buildCataloger();
+    // Recorded in reverse order, as a builder may stream a later stage's base first.
+    const r3 = await cataloger.record(l3);
+    const r2 = await cataloger.record(l2);
+    const r1 = await cataloger.record(l1);
+    for (const [l, r] of [
+      [l1, r1],
+      [l2, r2],
+      [l3, r3],
+    ] as const)
+      cataloger.addRecorded(l.diffId as string, r);
+    const got = await cataloger.inventory(source);
+    expect(got).toEqual(expected);
+    expect(got.packages.map((p) => [p.purl.replace(/\?.*$/, ''), p.layer])).toEqual([
+      ['pkg:deb/debian/a@1', l1.diffId],
+      ['pkg:deb/debian/b@2', l2.diffId],
+      ['pkg:deb/debian/c@1', l2.diffId],
+      ['pkg:npm/left@1.0.0', l1.diffId],
+      ['pkg:npm/right@3.0.0', l2.diffId],
+    ]);
+  });
+});
+
 describe('layer errors', () => {
   it('a truncated layer tar fails with LAYER_READ naming the layer', async () => {
     const l1 = await layer([{ path: 'var/lib/dpkg/status', data: para('a', '1'.repeat(2000)) }]);

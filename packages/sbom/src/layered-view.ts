@@ -84,6 +84,155 @@ function parentOf(path: string): string {
   return i <= 0 ? '/' : path.slice(0, i);
 }
 
+/** One tar entry reduced to what the view keeps (no bytes but retained evidence). */
+type RecordedEntry =
+  | { readonly kind: 'opaque'; readonly path: string }
+  | { readonly kind: 'whiteout'; readonly path: string }
+  | { readonly kind: 'hardlink'; readonly path: string; readonly target: string }
+  | {
+      readonly kind: 'node';
+      readonly path: string;
+      readonly type: EntryType;
+      readonly mode: number;
+      readonly size: number;
+      readonly retain: RetainMode;
+      readonly linkname?: string;
+      readonly digest?: string;
+      readonly data?: Uint8Array;
+      readonly sections?: ReadonlyMap<string, Uint8Array>;
+    };
+
+/**
+ * A layer read once, kept as its entries and retained evidence only, to be added to a view later
+ * (when its position in the image is known). Built by {@link recordLayer}.
+ */
+export interface RecordedLayer {
+  readonly entries: readonly RecordedEntry[];
+}
+
+async function readEntry(entry: TarEntry, options: LayeredViewOptions): Promise<RecordedEntry | undefined> {
+  const h = entry.header;
+  const path = normalizePath(h.name);
+  const type = entryType(h.type);
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  if (base.startsWith('.wh.')) {
+    await drain(entry);
+    const dir = parentOf(path);
+    if (base === '.wh..wh..opq') return { kind: 'opaque', path: dir };
+    return { kind: 'whiteout', path: dir === '/' ? `/${base.slice(4)}` : `${dir}/${base.slice(4)}` };
+  }
+  if (type === undefined || path === '/') {
+    await drain(entry);
+    return undefined;
+  }
+  const mode = (h.mode ?? 0o644) & 0o7777;
+  if (type === 'hardlink') {
+    await drain(entry);
+    return { kind: 'hardlink', path, target: normalizePath(h.linkname ?? '') };
+  }
+  const size = h.size ?? 0;
+  if (type !== 'file') {
+    await drain(entry);
+    return {
+      kind: 'node',
+      path,
+      type,
+      mode,
+      size: type === 'symlink' ? (h.linkname ?? '').length : 0,
+      retain: 'none',
+      ...(type === 'symlink' ? { linkname: h.linkname ?? '' } : {}),
+    };
+  }
+  let retain = options.retain(path, { type, mode, size });
+  if (size > (options.maxRetainedSize ?? 512 * 1024 * 1024)) retain = 'none';
+  if (retain === 'none') {
+    await drain(entry);
+    return { kind: 'node', path, type, mode, size, retain };
+  }
+  const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let keep = true;
+  for await (const chunk of entry) {
+    hash.update(chunk);
+    if (retain === 'sections' && chunks.length === 0 && !isElf(chunk)) keep = false;
+    if (keep) chunks.push(chunk);
+  }
+  const digest = `sha256:${hash.digest('hex')}`;
+  if (retain === 'sections') {
+    return {
+      kind: 'node',
+      path,
+      type,
+      mode,
+      size,
+      retain,
+      digest,
+      ...(keep
+        ? { sections: await readElfSections(bufferSource(Buffer.concat(chunks)), options.sections) }
+        : {}),
+    };
+  }
+  const bytes = Buffer.concat(chunks);
+  const derive = retain === 'derived' ? options.derive : undefined;
+  return { kind: 'node', path, type, mode, size, retain, digest, data: derive ? derive(path, bytes) : bytes };
+}
+
+/** Streams one layer tar, handing each reduced entry to `sink` in tar order. */
+async function streamEntries(
+  layer: Pick<LayerTar, 'open'>,
+  label: string,
+  options: LayeredViewOptions,
+  sink: (entry: RecordedEntry) => void,
+): Promise<void> {
+  const source = await layer.open();
+  const extract = tarStream.extract();
+  const input = source as Readable;
+  const pump = (async () => {
+    try {
+      for await (const chunk of source) {
+        if (extract.destroyed) return;
+        if (!extract.write(chunk as Buffer)) {
+          await new Promise<void>((r) => {
+            extract.once('drain', () => r());
+            extract.once('close', () => r());
+          });
+        }
+      }
+      extract.end(undefined);
+    } catch (error) {
+      extract.destroy(error as Error);
+    }
+  })();
+  try {
+    for await (const entry of extract) {
+      const recorded = await readEntry(entry as unknown as TarEntry, options);
+      if (recorded) sink(recorded);
+    }
+  } catch (cause) {
+    extract.destroy();
+    if (typeof input.destroy === 'function') input.destroy();
+    throw new SbomError('LAYER_READ', `reading layer ${label}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  await pump;
+}
+
+/**
+ * Reads one layer tar now (e.g. a tee of a stream a builder is extracting) and keeps only what
+ * `options.retain` asks for, so it can be added to a view later in image order without reading the
+ * layer again.
+ */
+export async function recordLayer(
+  layer: Pick<LayerTar, 'open'>,
+  options: LayeredViewOptions,
+  label = 'layer',
+): Promise<RecordedLayer> {
+  const entries: RecordedEntry[] = [];
+  await streamEntries(layer, label, options, (e) => entries.push(e));
+  return { entries };
+}
+
 /** The squashed file system of a list of layers, built by streaming each tar once, in order. */
 class LayeredView implements FileSystemView {
   readonly layers: string[] = [];
@@ -161,61 +310,31 @@ class LayeredView implements FileSystemView {
     const index = this.layers.length;
     const label = typeof layer.diffId === 'string' ? layer.diffId : `layer ${index}`;
     this.layers.push(label);
-    const source = await layer.open();
-    const extract = tarStream.extract();
-    const input = source as Readable;
-    const pump = (async () => {
-      try {
-        for await (const chunk of source) {
-          if (extract.destroyed) return;
-          if (!extract.write(chunk as Buffer)) {
-            await new Promise<void>((r) => {
-              extract.once('drain', () => r());
-              extract.once('close', () => r());
-            });
-          }
-        }
-        extract.end(undefined);
-      } catch (error) {
-        extract.destroy(error as Error);
-      }
-    })();
-    try {
-      for await (const entry of extract) await this.addEntry(entry as unknown as TarEntry, index);
-    } catch (cause) {
-      extract.destroy();
-      if (typeof input.destroy === 'function') input.destroy();
-      throw new SbomError('LAYER_READ', `reading layer ${label}: ${(cause as Error).message}`, {
-        cause,
-      });
-    }
-    await pump;
+    await streamEntries(layer, label, this.options, (entry) => this.apply(entry, index));
     if (typeof layer.diffId !== 'string') this.layers[index] = await layer.diffId();
   }
 
-  private async addEntry(entry: TarEntry, layer: number): Promise<void> {
-    const h = entry.header;
-    const path = normalizePath(h.name);
-    const type = entryType(h.type);
-    const base = path.slice(path.lastIndexOf('/') + 1);
-    if (base.startsWith('.wh.')) {
-      await drain(entry);
-      const dir = parentOf(path);
-      if (base === '.wh..wh..opq') this.opaque(dir, layer);
-      else this.remove(dir === '/' ? `/${base.slice(4)}` : `${dir}/${base.slice(4)}`);
+  /** Adds a layer read earlier by {@link recordLayer}, as if it were streamed now. */
+  addRecorded(diffId: string, recorded: RecordedLayer): void {
+    const index = this.layers.length;
+    this.layers.push(diffId);
+    for (const entry of recorded.entries) this.apply(entry, index);
+  }
+
+  private apply(entry: RecordedEntry, layer: number): void {
+    if (entry.kind === 'opaque') {
+      this.opaque(entry.path, layer);
       return;
     }
-    if (type === undefined || path === '/') {
-      await drain(entry);
+    if (entry.kind === 'whiteout') {
+      this.remove(entry.path);
       return;
     }
-    const mode = (h.mode ?? 0o644) & 0o7777;
-    if (type === 'hardlink') {
-      await drain(entry);
-      const target = this.nodes.get(normalizePath(h.linkname ?? ''));
+    if (entry.kind === 'hardlink') {
+      const target = this.nodes.get(entry.target);
       if (target?.type !== 'file') return;
       const last = target.versions.at(-1);
-      this.put(path, {
+      this.put(entry.path, {
         type: 'file',
         mode: target.mode,
         size: target.size,
@@ -232,47 +351,22 @@ class LayeredView implements FileSystemView {
       });
       return;
     }
-    const size = h.size ?? 0;
-    if (type !== 'file') {
-      await drain(entry);
-      this.put(path, {
-        type,
-        mode,
-        size: type === 'symlink' ? (h.linkname ?? '').length : 0,
-        layer,
-        retain: 'none',
-        versions: [{ layer }],
-        ...(type === 'symlink' ? { linkname: h.linkname ?? '' } : {}),
-      });
-      return;
-    }
-    let retain = this.options.retain(path, { type, mode, size });
-    if (size > (this.options.maxRetainedSize ?? 512 * 1024 * 1024)) retain = 'none';
-    const node: Node = { type, mode, size, layer, retain, versions: [] };
-    if (retain === 'none') {
-      await drain(entry);
-      node.versions.push({ layer });
-    } else {
-      const hash = createHash('sha256');
-      const chunks: Buffer[] = [];
-      let keep = true;
-      for await (const chunk of entry) {
-        hash.update(chunk);
-        if (retain === 'sections' && chunks.length === 0 && !isElf(chunk)) keep = false;
-        if (keep) chunks.push(chunk);
-      }
-      const digest = `sha256:${hash.digest('hex')}`;
-      if (retain === 'sections') {
-        node.versions.push({ layer, digest });
-        if (keep)
-          node.sections = await readElfSections(bufferSource(Buffer.concat(chunks)), this.options.sections);
-      } else {
-        const bytes = Buffer.concat(chunks);
-        const derive = retain === 'derived' ? this.options.derive : undefined;
-        node.versions.push({ layer, digest, data: derive ? derive(path, bytes) : bytes });
-      }
-    }
-    this.put(path, node);
+    this.put(entry.path, {
+      type: entry.type,
+      mode: entry.mode,
+      size: entry.size,
+      layer,
+      retain: entry.retain,
+      versions: [
+        {
+          layer,
+          ...(entry.digest ? { digest: entry.digest } : {}),
+          ...(entry.data ? { data: entry.data } : {}),
+        },
+      ],
+      ...(entry.linkname !== undefined ? { linkname: entry.linkname } : {}),
+      ...(entry.sections ? { sections: entry.sections } : {}),
+    });
   }
 
   async stat(path: string): Promise<FileInfo | undefined> {
@@ -340,13 +434,19 @@ async function drain(entry: TarEntry): Promise<void> {
 export interface LayerCollector {
   /** Streams one more layer (in image order) into the squashed view. */
   addLayer(layer: LayerTar): Promise<void>;
+  /** Adds a layer recorded earlier with the same options ({@link recordLayer}), in image order. */
+  addRecorded(diffId: string, recorded: RecordedLayer): void;
   /** The view over everything added so far. */
   readonly view: FileSystemView;
 }
 
 export function layerCollector(options: LayeredViewOptions): LayerCollector {
   const view = new LayeredView(options);
-  return { addLayer: (layer) => view.addLayer(layer), view };
+  return {
+    addLayer: (layer) => view.addLayer(layer),
+    addRecorded: (diffId, recorded) => view.addRecorded(diffId, recorded),
+    view,
+  };
 }
 
 /**

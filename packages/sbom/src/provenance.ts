@@ -12,8 +12,10 @@ export interface ResourceDescriptor {
 export interface BuildDescription {
   /** The built image(s): name (repository) and manifest digest `sha256:…`. */
   readonly subjects: readonly { readonly name: string; readonly digest: string }[];
-  readonly dockerfile: { readonly path: string; readonly digest: string };
-  readonly context: { readonly uri?: string; readonly digest: string };
+  /** The Dockerfile as given and its sha256 (no digest for a Dockerfile fetched by URL). */
+  readonly dockerfile?: { readonly path: string; readonly digest?: string };
+  /** The build context: a URI and/or a digest (at least one). */
+  readonly context?: { readonly uri?: string; readonly digest?: string };
   /** Build args as given; secret-looking names and `secretNames` are left out. */
   readonly buildArgs?: Readonly<Record<string, string>>;
   /** Names of values that must never be recorded (secrets passed as build args). */
@@ -133,6 +135,8 @@ function iso(value: string | Date): string {
 /** in-toto Statement v1 with a SLSA v1 provenance predicate for one build. Pure: same input, same JSON. */
 export function provenanceStatement(build: BuildDescription): Record<string, unknown> {
   if (build.subjects.length === 0) throw new SbomError('INVALID_INPUT', 'building provenance: no subject');
+  if (build.context && !build.context.uri && !build.context.digest)
+    throw new SbomError('INVALID_INPUT', 'building provenance: the context needs a uri or a digest');
   const secret = new Set(build.secretNames ?? []);
   const buildArgs = Object.fromEntries(
     Object.entries(build.buildArgs ?? {})
@@ -161,14 +165,24 @@ export function provenanceStatement(build: BuildDescription): Record<string, unk
       buildDefinition: {
         buildType: BUILD_TYPE,
         externalParameters: {
-          dockerfile: {
-            path: build.dockerfile.path,
-            digest: digestRecord(build.dockerfile.digest, 'dockerfile'),
-          },
-          context: {
-            ...(build.context.uri ? { uri: build.context.uri } : {}),
-            digest: digestRecord(build.context.digest, 'context'),
-          },
+          ...(build.dockerfile
+            ? {
+                dockerfile: {
+                  path: build.dockerfile.path,
+                  ...(build.dockerfile.digest
+                    ? { digest: digestRecord(build.dockerfile.digest, 'dockerfile') }
+                    : {}),
+                },
+              }
+            : {}),
+          ...(build.context
+            ? {
+                context: {
+                  ...(build.context.uri ? { uri: build.context.uri } : {}),
+                  ...(build.context.digest ? { digest: digestRecord(build.context.digest, 'context') } : {}),
+                },
+              }
+            : {}),
           buildArgs,
           ...(build.target ? { target: build.target } : {}),
           ...(build.platform ? { platform: build.platform } : {}),
