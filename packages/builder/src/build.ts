@@ -15,12 +15,13 @@ import { BuilderError } from './builder-error.js';
 import { type LayerCache, LocalDirLayerCache, RegistryLayerCache } from './cache/index.js';
 import type { DirectoryContext } from './context/directory-context.js';
 import { openDirectoryContext, openTarContext } from './context/tar-context.js';
+import { baseLayerCount, finishImage } from './engine/assemble-image.js';
 import { buildImage } from './engine/build-image.js';
 import type { BuildEvents, SecretSource } from './engine/build-request.js';
 import { describeBuild } from './engine/describe-build.js';
 import { detectExecutor } from './executor/detect-executor.js';
 import { detectSnapshotter } from './snapshot/detect-snapshotter.js';
-import { StatWalkSnapshotter } from './snapshot/stat-walk-snapshotter.js';
+import { type SnapshotMode, StatWalkSnapshotter } from './snapshot/stat-walk-snapshotter.js';
 
 /** Everything `kaniko-ts build` does, as one library call. */
 export interface BuildOptions {
@@ -67,6 +68,14 @@ export interface BuildOptions {
   events?: BuildEvents;
   /** Snapshotter choice; default automatic (overlay where it can mount, stat walk otherwise). */
   snapshotter?: 'auto' | 'overlay' | 'stat-walk';
+  /** `--snapshot-mode` of the stat-walk snapshotter (overlay snapshots do not compare files). */
+  snapshotMode?: SnapshotMode;
+  /** `--single-snapshot`: the target stage's layers squashed into one on top of its base image. */
+  singleSnapshot?: boolean;
+  /** `--image-format`: OCI (default) or Docker schema 2 media types. */
+  imageFormat?: 'oci' | 'docker';
+  /** `--annotation`: manifest annotations. */
+  annotations?: Record<string, string>;
   now?: () => Date;
 }
 
@@ -138,8 +147,11 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
     const executor = await detectExecutor();
     const snapshotter =
       opts.snapshotter === 'stat-walk'
-        ? { snapshotter: new StatWalkSnapshotter({}), reason: 'stat-walk snapshots: requested' }
-        : await detectSnapshotter({ stateDir: join(workDir, 'snapshots') });
+        ? {
+            snapshotter: new StatWalkSnapshotter({ mode: opts.snapshotMode }),
+            reason: 'stat-walk snapshots: requested',
+          }
+        : await detectSnapshotter({ stateDir: join(workDir, 'snapshots'), mode: opts.snapshotMode });
     if (opts.snapshotter === 'overlay' && snapshotter.snapshotter.kind !== 'overlay') {
       throw new BuilderError(
         'OVERLAY_UNAVAILABLE',
@@ -147,6 +159,10 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
       );
     }
     opts.events?.info?.(`executor: ${executor.reason}; ${snapshotter.reason}`);
+    if ((opts.snapshotMode ?? 'full') !== 'full' && snapshotter.snapshotter.kind === 'overlay')
+      opts.events?.info?.(
+        `--snapshot-mode=${opts.snapshotMode} does not apply: overlay snapshots take the upper directory as the change`,
+      );
     const result = await buildImage(
       {
         dockerfile: { text, path: fileName },
@@ -168,7 +184,21 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
       },
       { snapshotter: snapshotter.snapshotter },
     );
-    const image = result.image;
+    const image = await finishImage(result.image, {
+      format: opts.imageFormat,
+      annotations: opts.annotations,
+      ...(opts.singleSnapshot
+        ? {
+            squash: {
+              keep: await baseLayerCount(result.plan, (ref, p) =>
+                opts.registry.pullImage(ref, { platform: p ? parsePlatform(p) : platform }),
+              ),
+              workDir: join(workDir, 'squash'),
+              compression: opts.compression,
+            },
+          }
+        : {}),
+    });
     const digest = await image.digest();
     const manifest = await image.manifest();
     const size = manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { mountOverlay, OverlaySnapshotter, unmount } from './overlay-snapshotter.js';
 import type { Snapshotter } from './snapshotter.js';
-import { StatWalkSnapshotter } from './stat-walk-snapshotter.js';
+import { type SnapshotMode, StatWalkSnapshotter } from './stat-walk-snapshotter.js';
 
 export interface DetectSnapshotterOptions {
   /** Scratch directory, on the same file system as the build roots. */
@@ -10,6 +10,8 @@ export interface DetectSnapshotterOptions {
   ignore?: (rel: string) => boolean;
   /** The effective uid; default: the current process's. */
   uid?: number;
+  /** `--snapshot-mode` for the stat walk (the overlay snapshotter does not compare files). */
+  mode?: SnapshotMode;
 }
 
 export interface DetectedSnapshotter {
@@ -25,7 +27,7 @@ export interface DetectedSnapshotter {
 export async function detectSnapshotter(opts: DetectSnapshotterOptions): Promise<DetectedSnapshotter> {
   const uid = opts.uid ?? process.getuid?.() ?? -1;
   const fallback = (why: string): DetectedSnapshotter => ({
-    snapshotter: new StatWalkSnapshotter({ ignore: opts.ignore }),
+    snapshotter: new StatWalkSnapshotter({ ignore: opts.ignore, mode: opts.mode }),
     reason: `stat-walk snapshots: ${why}`,
   });
   if (uid !== 0) {

@@ -34,9 +34,23 @@ const S_IFLNK = 0o120000;
 /** Files whose ctime is this close to (or after) the walk are hashed: timestamps are coarse on some kernels. */
 const RACY_WINDOW_NS = 50_000_000n;
 
+/**
+ * How a changed path is recognised (kaniko's `--snapshot-mode`):
+ * - `full`: mode, size, mtime and ctime (ns), inode, owner, link target, and the content of files
+ *   whose timestamps are too recent to trust. A content change is never missed, even when the
+ *   writer restored the mtime (ctime cannot be set back), without hashing every file on each walk.
+ * - `redo`: mode, size, mtime, inode and owner only (kaniko: mtime, size, mode, uid, gid); cheaper
+ *   per file, misses a same-size rewrite whose mtime was put back.
+ * - `time`: mtime only; also misses chmod/chown-only changes.
+ * New and deleted paths are found in every mode.
+ */
+export type SnapshotMode = 'full' | 'redo' | 'time';
+
 export interface StatWalkOptions {
   /** Paths never snapshotted (default: DEFAULT_IGNORED_PATHS). */
   ignore?: (rel: string) => boolean;
+  /** Default `full`. */
+  mode?: SnapshotMode;
 }
 
 function hashFile(abs: string): Promise<string> {
@@ -55,8 +69,18 @@ function hashFile(abs: string): Promise<string> {
  * by the executor must not make its parent a change). A directory's own change — mode, owner,
  * mtime, replacement (inode) — still counts; an xattr-only change of a directory is not seen.
  */
-function sameMetadata(a: PathRecord, b: PathRecord): boolean {
+function sameMetadata(a: PathRecord, b: PathRecord, mode: SnapshotMode = 'full'): boolean {
   const dir = (a.mode & S_IFMT) === S_IFDIR;
+  if (mode === 'time') return a.mtimeNs === b.mtimeNs && (a.mode & S_IFMT) === (b.mode & S_IFMT);
+  if (mode === 'redo')
+    return (
+      a.mode === b.mode &&
+      (dir || a.size === b.size) &&
+      a.mtimeNs === b.mtimeNs &&
+      a.ino === b.ino &&
+      a.uid === b.uid &&
+      a.gid === b.gid
+    );
   return (
     a.mode === b.mode &&
     (dir || a.size === b.size) &&
@@ -70,7 +94,11 @@ function sameMetadata(a: PathRecord, b: PathRecord): boolean {
 }
 
 /** Walks `root` (synchronous calls, yielding to the event loop every few thousand paths). */
-async function walk(root: string, ignore: (rel: string) => boolean): Promise<Map<string, PathRecord>> {
+async function walk(
+  root: string,
+  ignore: (rel: string) => boolean,
+  hashRacy = true,
+): Promise<Map<string, PathRecord>> {
   const racyFrom = BigInt(Date.now()) * 1_000_000n - RACY_WINDOW_NS;
   const out = new Map<string, PathRecord>();
   const stack: string[] = [''];
@@ -109,6 +137,7 @@ async function walk(root: string, ignore: (rel: string) => boolean): Promise<Map
       if (++n % 4096 === 0) await yieldToLoop();
     }
   }
+  if (!hashRacy) return out;
   for (const [rel, rec] of out) {
     if ((rec.mode & S_IFMT) === S_IFREG && rec.ctimeNs >= racyFrom)
       rec.hash = await hashFile(`${root}/${rel}`);
@@ -125,16 +154,18 @@ async function walk(root: string, ignore: (rel: string) => boolean): Promise<Map
 export class StatWalkSnapshotter implements Snapshotter {
   readonly kind = 'stat-walk' as const;
   private readonly ignore: (rel: string) => boolean;
+  readonly mode: SnapshotMode;
   private root: string | undefined;
   private baseline: Map<string, PathRecord> | undefined;
 
   constructor(opts: StatWalkOptions = {}) {
     this.ignore = opts.ignore ?? ignoreMatcher();
+    this.mode = opts.mode ?? 'full';
   }
 
   async prepare(root: string): Promise<{ runRoot: string }> {
     this.root = root;
-    this.baseline = await walk(root, this.ignore);
+    this.baseline = await walk(root, this.ignore, this.mode === 'full');
     return { runRoot: root };
   }
 
@@ -144,11 +175,11 @@ export class StatWalkSnapshotter implements Snapshotter {
     if (root === undefined || baseline === undefined) {
       throw new BuilderError('SNAPSHOT_FAILED', 'taking a snapshot: prepare() was not called');
     }
-    const current = await walk(root, this.ignore);
+    const current = await walk(root, this.ignore, this.mode === 'full');
     const items: LayerItem[] = [];
     for (const [rel, cur] of current) {
       const base = baseline.get(rel);
-      if (base === undefined || !sameMetadata(base, cur)) {
+      if (base === undefined || !sameMetadata(base, cur, this.mode)) {
         items.push({ kind: 'entry', rel, abs: `${root}/${rel}` });
       } else if (base.hash !== undefined && (await hashFile(`${root}/${rel}`)) !== base.hash) {
         items.push({ kind: 'entry', rel, abs: `${root}/${rel}` });

@@ -86,11 +86,7 @@ export interface BuildResult {
 /** Options the builder has no equivalent for yet; set to a non-default value they are reported, not silently dropped. */
 function unsupported(request: BuildRequest): string[] {
   const out: string[] = [];
-  if (Object.keys(request.annotations).length > 0) out.push('annotation');
-  if (request.imageFormat !== 'oci') out.push('image-format');
   if (request.compressionLevel !== undefined) out.push('compression-level');
-  if (request.snapshotMode !== 'full') out.push('snapshot-mode');
-  if (request.singleSnapshot) out.push('single-snapshot');
   if (request.ignorePaths.length > 0) out.push('ignore-path');
   if (request.noPushCache) out.push('no-push-cache');
   return out;
@@ -141,6 +137,10 @@ export async function callBuild(request: BuildRequest, ctx: StepContext): Promis
     compression: request.compression,
     skipPushPermissionCheck: request.skipPushPermissionCheck,
     dryRun: request.dryRun,
+    annotations: request.annotations,
+    imageFormat: request.imageFormat,
+    snapshotMode: request.snapshotMode,
+    singleSnapshot: request.singleSnapshot,
     secrets,
     registry,
     now: () => ctx.clock.now(),
@@ -235,6 +235,19 @@ function secrets(items: string[]): BuildRequest['secrets'] {
   return out;
 }
 
+/**
+ * kaniko's `KANIKO_NO_PUSH`: when set to a boolean (Go's ParseBool spellings) it decides, whatever
+ * --no-push says; any other value is reported and ignored (kaniko drops its own error and pushes).
+ */
+function pushWanted(push: boolean, ctx: StepContext): boolean {
+  const value = ctx.env.KANIKO_NO_PUSH;
+  if (value === undefined) return push;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return false;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return true;
+  ctx.log.warn(`KANIKO_NO_PUSH=${JSON.stringify(value)} is not true or false: ignored`);
+  return push;
+}
+
 /** Maps inputs to the library request: paths made absolute against the workspace, lists parsed. */
 export function toBuildRequest(ctx: StepContext, inputs: InferInputs<typeof buildSpec>): BuildRequest {
   const at = (p: string) => (isAbsolute(p) || /^[a-z]+:\/\//.test(p) ? p : resolve(ctx.workspace, p));
@@ -244,7 +257,7 @@ export function toBuildRequest(ctx: StepContext, inputs: InferInputs<typeof buil
   const request: BuildRequest = {
     context,
     destinations: inputs.tags,
-    push: inputs.push,
+    push: pushWanted(inputs.push, ctx),
     noPushCache: inputs['no-push-cache'],
     buildArgs: buildArgs(inputs['build-args'], ctx.env),
     labels: keyValues(inputs.labels),
@@ -354,7 +367,7 @@ export async function runBuild(
   const request = toBuildRequest(ctx, inputs);
   const result = await ctx.group('build', () => callBuild(request, ctx));
   const outputs = buildOutputs(ctx, inputs, result);
-  const pushed = inputs.push && !inputs['dry-run'] && outputs['image-ref'] !== '';
+  const pushed = request.push && !inputs['dry-run'] && outputs['image-ref'] !== '';
   if (inputs.sign && pushed) {
     const signed = await runSign(
       ctx,
