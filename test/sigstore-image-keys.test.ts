@@ -108,21 +108,46 @@ describe('key-based round trip', () => {
   });
 });
 
-describe('Ed25519 keys', () => {
-  it('sign the bundle format only (sigstore-js cannot verify Ed25519 message signatures)', async () => {
-    const files = await generateKeyPair('', { type: 'ed25519' });
-    const key = await loadPrivateKey(files.privateKeyPem, '');
-    const ref = `${registry.host}/keyed/ed25519:1`;
-    await pushTestImage(client, ref, 13);
-    const image = { registry: client, reference: ref };
-    await expect(
-      signImage({ image, key, formats: ['legacy'], witnesses: { tlogUpload: false } }),
-    ).rejects.toThrow(/only the bundle format/);
-    const result = await signImage({ image, key, witnesses: { tlogUpload: false } });
-    expect(result.signatures.map((s) => s.format)).toEqual(['bundle']);
-    const report = await verifyImage({ image, policy: { publicKey: files.publicKeyPem, tlogThreshold: 0 } });
-    expect(report).toMatchObject({ verified: true, format: 'bundle' });
-  });
+describe('P-384, P-521 and Ed25519 keys', () => {
+  it.each(['ecdsa-p384', 'ecdsa-p521', 'ed25519'] as const)(
+    '%s: both formats without Rekor, verified from the registry; with Rekor the bundle only',
+    async (type) => {
+      const files = await generateKeyPair('', { type });
+      const key = await loadPrivateKey(files.privateKeyPem, '');
+      const ref = `${registry.host}/keyed/${type}:1`;
+      await pushTestImage(client, ref, type.length + 20);
+      const image = { registry: client, reference: ref };
+      const result = await signImage({ image, key, witnesses: { tlogUpload: false } });
+      expect(result.signatures.map((s) => s.format)).toEqual(['legacy', 'bundle']);
+      const policy = { publicKey: files.publicKeyPem, tlogThreshold: 0 };
+      for (const format of ['legacy', 'bundle'] as const) {
+        const report = await verifyImage({ image, policy, format });
+        expect(report.failures).toEqual([]);
+        expect(report).toMatchObject({ verified: true, format });
+        const other = (await generateKeyPair('', { type })).publicKeyPem;
+        const bad = await verifyImage({ image, policy: { ...policy, publicKey: other }, format });
+        expect(bad.verified).toBe(false);
+      }
+
+      // sigstore-js's Rekor entries for payload signatures name SHA-256: no legacy .sig with Rekor
+      const logged = `${registry.host}/keyed/${type}:logged`;
+      await pushTestImage(client, logged, type.length + 40);
+      const loggedImage = { registry: client, reference: logged };
+      const rekor = { rekorURL: mock.rekorURL };
+      await expect(
+        signImage({ image: loggedImage, key, formats: ['legacy'], witnesses: rekor }),
+      ).rejects.toThrow(/cannot be uploaded to Rekor/);
+      const signed = await signImage({ image: loggedImage, key, witnesses: rekor });
+      expect(signed.signatures.map((s) => s.format)).toEqual(['bundle']);
+      const report = await verifyImage({
+        image: loggedImage,
+        trustedRoot,
+        policy: { publicKey: files.publicKeyPem },
+      });
+      expect(report).toMatchObject({ verified: true, format: 'bundle' });
+      expect(report.signatures[0]?.tlogEntries).toHaveLength(1);
+    },
+  );
 });
 
 describe('attestations', () => {

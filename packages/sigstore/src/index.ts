@@ -9,6 +9,7 @@ export * from './image-policy.js';
 export * from './image-target.js';
 export * from './in-toto-statement.js';
 export * from './key-pair.js';
+export * from './key-signature.js';
 export * from './kyverno-policy.js';
 export * from './layout-store.js';
 export * from './legacy-bundle.js';

@@ -82,10 +82,10 @@ describe('generateKeyPair', () => {
   });
 
   it.each([
-    ['ecdsa-p384', 'sha256'],
-    ['ecdsa-p521', 'sha256'],
+    ['ecdsa-p384', 'sha384'],
+    ['ecdsa-p521', 'sha512'],
     ['ed25519', null],
-  ] as const)('signs %s keys with %s (what sigstore-js verifies)', async (type, hash) => {
+  ] as const)('signs %s keys with %s (the hash cosign pairs with the key)', async (type, hash) => {
     const files = await generateKeyPair('pw', { type });
     const key = await loadPrivateKey(files.privateKeyPem, 'pw');
     expect(key.type).toBe(type);

@@ -6,7 +6,7 @@ import { decodeFulcioExtensions } from './fulcio-extensions.js';
 import { type ImageTarget, type ResolvedTarget, resolveTarget } from './image-target.js';
 import { COSIGN_SIGN_PREDICATE_TYPE, createStatement, IN_TOTO_PAYLOAD_TYPE } from './in-toto-statement.js';
 import { chainFromTrustedRoot, leafCertificate } from './internal/certificate-chain.js';
-import { type SigningOptions, signingSetup } from './internal/signing-setup.js';
+import { payloadSignatureLoggable, type SigningOptions, signingSetup } from './internal/signing-setup.js';
 import { writeLegacy, writeReferrer } from './internal/write-artifacts.js';
 import { legacySignatureLayer } from './legacy-layers.js';
 import { bundleReferrerManifest } from './referrer-manifest.js';
@@ -131,17 +131,20 @@ export function signResult(
  * written, so a failed service leaves the registry untouched.
  */
 export async function signImage(options: SignImageOptions): Promise<SignImageResult> {
-  // sigstore-js cannot verify Ed25519 message signatures: Ed25519 keys sign the bundle format only.
-  const ed25519 = options.key?.type === 'ed25519';
-  const formats = options.formats ?? (ed25519 ? ['bundle'] : ['legacy', 'bundle']);
-  if (ed25519 && formats.includes('legacy')) {
+  // sigstore-js logs payload signatures as SHA-256 hashedrekord entries only: for keys cosign pairs
+  // with another hash (P-384, P-521, Ed25519ph) the legacy format is written only without Rekor.
+  const logged = options.witnesses?.tlogUpload ?? true;
+  const legacyOk = !logged || payloadSignatureLoggable(options.key);
+  const formats = options.formats ?? (legacyOk ? ['legacy', 'bundle'] : ['bundle']);
+  if (!legacyOk && formats.includes('legacy')) {
     throw new SigstoreError(
       'INVALID_ARGUMENT',
-      'signing with an Ed25519 key: only the bundle format is supported',
+      `signing with an ${options.key?.type} key: the legacy .sig format cannot be uploaded to Rekor ` +
+        '(its hashedrekord entry would name SHA-256); sign the bundle format, or disable the Rekor upload',
     );
   }
   const target = await resolveTarget(options.image, options.signatureRepository);
-  const { signer, witnesses } = signingSetup(options);
+  const { signer, payloadSigner, witnesses } = signingSetup(options);
 
   let legacy: { payload: Uint8Array; bundle: Bundle } | undefined;
   if (formats.includes('legacy')) {
@@ -150,7 +153,7 @@ export async function signImage(options: SignImageOptions): Promise<SignImageRes
       digest: target.digest,
       ...(options.annotations ? { annotations: options.annotations } : {}),
     });
-    legacy = { payload, bundle: await signMessage(payload, signer, witnesses) };
+    legacy = { payload, bundle: await signMessage(payload, payloadSigner, witnesses) };
   }
   let dsse: Bundle | undefined;
   if (formats.includes('bundle')) {

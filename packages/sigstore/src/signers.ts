@@ -26,12 +26,16 @@ export function keyHint(publicKey: KeyObject): string {
     .digest('base64');
 }
 
-/** A sigstore-js `Signer` over a cosign key (no certificate; the bundle carries a key hint). */
-export function keySigner(key: SigningKey): Signer {
+/**
+ * A sigstore-js `Signer` over a cosign key (no certificate; the bundle carries a key hint). With
+ * `payload`, it signs legacy `.sig` payloads the way cosign does (`SigningKey.signPayload`).
+ */
+export function keySigner(key: SigningKey, options: { payload?: boolean } = {}): Signer {
   const hint = keyHint(key.publicKey);
   return {
     async sign(data: Buffer): Promise<Signature> {
-      return { signature: key.sign(data), key: { $case: 'publicKey', publicKey: key.publicKeyPem, hint } };
+      const signature = options.payload ? key.signPayload(data) : key.sign(data);
+      return { signature, key: { $case: 'publicKey', publicKey: key.publicKeyPem, hint } };
     },
   };
 }

@@ -1,17 +1,26 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto';
+import { signEd25519ph } from './internal/ed25519ph.js';
 import { decryptKeyMaterial } from './internal/encrypted-key.js';
 import { hashOf, type KeyType, keyTypeOf, parsePem } from './internal/key-type.js';
 import { SigstoreError } from './sigstore-error.js';
 
-/** A private key ready to sign (ECDSA and RSA over SHA-256, Ed25519 pure). */
+/**
+ * A private key ready to sign with the hash cosign pairs with it: ECDSA P-256/P-384/P-521 over
+ * SHA-256/384/512, RSA PKCS#1 v1.5 over SHA-256, Ed25519 pure (DSSE) or Ed25519ph (`.sig` payloads).
+ */
 export interface SigningKey {
   readonly type: KeyType;
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
   /** SPKI `PUBLIC KEY` PEM, as in `cosign.pub`. */
   readonly publicKeyPem: string;
-  /** Signs `data` (ECDSA: ASN.1 DER signature over its hash). */
+  /** Signs `data`, e.g. a DSSE pre-authentication encoding (ECDSA: ASN.1 DER signature over its hash). */
   sign(data: Uint8Array): Buffer;
+  /**
+   * Signs a legacy `.sig` simple-signing payload as cosign does: like `sign`, except that Ed25519
+   * keys sign Ed25519ph (cosign's default for key files since Rekor's hashedrekord needs it).
+   */
+  signPayload(data: Uint8Array): Buffer;
 }
 
 export const ENCRYPTED_SIGSTORE_KEY = 'ENCRYPTED SIGSTORE PRIVATE KEY';
@@ -29,6 +38,8 @@ export function signingKeyFromKeyObject(privateKey: KeyObject): SigningKey {
     publicKey,
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     sign: (data) => sign(hash, data, privateKey),
+    signPayload: (data) =>
+      type === 'ed25519' ? signEd25519ph(privateKey, data) : sign(hash, data, privateKey),
   };
 }
 

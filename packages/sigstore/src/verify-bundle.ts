@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
-import { RFC3161Timestamp } from '@sigstore/core';
+import { dsse, RFC3161Timestamp } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
+import { type SignedEntity, toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { decodeFulcioExtensions } from './fulcio-extensions.js';
 import { type CertificateIdentityPolicy, identityFailures, type SignerIdentity } from './identity-policy.js';
 import {
@@ -12,6 +12,7 @@ import {
   statementCovers,
 } from './in-toto-statement.js';
 import { withEnvelopeTimestamps } from './internal/envelope-timestamps.js';
+import { verifyKeySignature } from './key-signature.js';
 import { loadPublicKey, type VerificationKey } from './public-key.js';
 import { SigstoreError } from './sigstore-error.js';
 
@@ -131,6 +132,34 @@ function checkStatement(bundle: Bundle, options: VerifyBundleOptions): InTotoSta
 }
 
 /**
+ * Key-signed bundles: the signature is checked with the algorithm cosign pairs with the key
+ * ({@link verifyKeySignature}); sigstore-js still does everything else (log entries, timestamps).
+ */
+function withKeySignatureCheck(entity: SignedEntity, bundle: Bundle, artifact?: Uint8Array): SignedEntity {
+  const content = bundle.content;
+  const signed =
+    content.$case === 'dsseEnvelope'
+      ? dsse.preAuthEncoding(content.dsseEnvelope.payloadType, content.dsseEnvelope.payload)
+      : artifact;
+  const signature =
+    content.$case === 'dsseEnvelope'
+      ? content.dsseEnvelope.signatures[0]?.sig
+      : content.messageSignature.signature;
+  const inner = entity.signature;
+  return {
+    ...entity,
+    signature: {
+      signature: inner.signature,
+      compareSignature: (s) => inner.compareSignature(s),
+      compareDigest: (d) => inner.compareDigest(d),
+      compareSignedDigest: (d) => inner.compareSignedDigest(d),
+      verifySignature: (k) =>
+        signed !== undefined && signature !== undefined && verifyKeySignature(k, signed, signature),
+    },
+  };
+}
+
+/**
  * Verifies a Sigstore bundle (v0.1–v0.3, message signature or DSSE) with sigstore-js against a
  * trusted root, then applies what sigstore-js leaves to the caller: anchored identity matching,
  * Fulcio extension checks, key equality, in-toto subject and predicate-type checks.
@@ -166,6 +195,7 @@ export function verifyBundle(options: VerifyBundleOptions): BundleVerification {
   let signer: ReturnType<Verifier['verify']>;
   try {
     let entity = toSignedEntity(bundle, options.artifact ? Buffer.from(options.artifact) : undefined);
+    if (key) entity = withKeySignatureCheck(entity, bundle, options.artifact);
     const extra = options.envelopeTimestamps;
     if (extra?.timestamps.length && bundle.content.$case === 'dsseEnvelope') {
       entity = withEnvelopeTimestamps(entity, extra.envelope, extra.timestamps);

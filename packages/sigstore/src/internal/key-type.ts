@@ -31,13 +31,21 @@ export function keyTypeOf(key: KeyObject, operation: string): KeyType {
 }
 
 /**
- * Hash for `crypto.sign`; `null` for Ed25519, which hashes internally. ECDSA signs SHA-256 on every
- * curve: sigstore-js verifies message signatures with the bundle's SHA-256 digest and DSSE with the
- * key's default digest (SHA-256), so SHA-384/512 (what cosign pairs with P-384/P-521) would not
- * verify. cosign's default P-256 key is unaffected.
+ * The hash cosign pairs with each key type (sigstore's algorithm registry, `LoadDefaultSignerVerifier`):
+ * ECDSA P-256/P-384/P-521 with SHA-256/384/512, RSA PKCS#1 v1.5 with SHA-256; `null` for Ed25519,
+ * which hashes internally (pure Ed25519; cosign's `.sig` payloads use Ed25519ph, see `SigningKey`).
  */
-export function hashOf(type: KeyType): 'sha256' | null {
-  return type === 'ed25519' ? null : 'sha256';
+export function hashOf(type: KeyType): 'sha256' | 'sha384' | 'sha512' | null {
+  switch (type) {
+    case 'ecdsa-p384':
+      return 'sha384';
+    case 'ecdsa-p521':
+      return 'sha512';
+    case 'ed25519':
+      return null;
+    default:
+      return 'sha256';
+  }
 }
 
 /** PEM with 64-character lines, as Go's `pem.Encode` writes it. */

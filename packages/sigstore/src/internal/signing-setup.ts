@@ -16,7 +16,22 @@ export interface SigningOptions {
   witnesses?: WitnessOptions;
 }
 
-export function signingSetup(options: SigningOptions): { signer: Signer; witnesses: Witness[] } {
+/**
+ * Whether sigstore-js can log a `.sig` payload signature made with this key in Rekor: its
+ * hashedrekord entries always name SHA-256, while cosign signs payloads with P-384/P-521 keys over
+ * SHA-384/512 and with Ed25519 keys as Ed25519ph (SHA-512), which Rekor would check against the
+ * named digest. DSSE entries carry the whole envelope and are unaffected.
+ */
+export function payloadSignatureLoggable(key: SigningKey | undefined): boolean {
+  return !key || key.type === 'ecdsa-p256' || key.type === 'rsa';
+}
+
+export function signingSetup(options: SigningOptions): {
+  signer: Signer;
+  /** for legacy `.sig` payloads (cosign's Ed25519ph for Ed25519 keys) */
+  payloadSigner: Signer;
+  witnesses: Witness[];
+} {
   const w = options.witnesses ?? {};
   if (!options.key && !options.identity) {
     throw new SigstoreError('INVALID_ARGUMENT', 'signing: give a key or an identity token source');
@@ -35,5 +50,6 @@ export function signingSetup(options: SigningOptions): { signer: Signer; witness
       'signing keyless: without Rekor a timestamp authority is required',
     );
   }
-  return { signer, witnesses: createWitnesses(w) };
+  const payloadSigner = options.key ? keySigner(options.key, { payload: true }) : signer;
+  return { signer, payloadSigner, witnesses: createWitnesses(w) };
 }
