@@ -54,6 +54,7 @@ async function buildAndPush(ref: string, content: string): Promise<string> {
     destinations: [ref],
     push: true,
   });
+  if (!r.digest) throw new Error('build pushed no digest');
   return r.digest;
 }
 

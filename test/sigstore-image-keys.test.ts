@@ -1,3 +1,4 @@
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import {
   parseImageManifest,
   randomImage,
   readLayout,
+  sha256,
   writeLayout,
 } from '@kaniko-ts/oci';
 import type { RegistryClient } from '@kaniko-ts/registry';
@@ -14,11 +16,15 @@ import {
   addToReferrersIndex,
   attestImage,
   bundleReferrerManifest,
+  CosignAnnotation,
   generateKeyPair,
+  legacySignatureManifest,
   loadPrivateKey,
   registryStore,
+  SIMPLE_SIGNING_MEDIA_TYPE,
   SigstoreError,
   signImage,
+  simpleSigningPayload,
   type TrustedRoot,
   timestampAnnotation,
   timestampBytes,
@@ -148,6 +154,91 @@ describe('P-384, P-521 and Ed25519 keys', () => {
       expect(report.signatures[0]?.tlogEntries).toHaveLength(1);
     },
   );
+});
+
+describe('a .sig layer made the way cosign makes one with a P-384 key', () => {
+  /** Logs a hashedrekord entry in the mock Rekor and returns cosign's bundle annotation for it. */
+  async function rekorAnnotation(hash: 'sha256' | 'sha384', sig: Buffer, publicKeyPem: string, data: Buffer) {
+    const entry = {
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: { hash: { algorithm: hash, value: createHash(hash).update(data).digest('hex') } },
+        signature: {
+          content: sig.toString('base64'),
+          publicKey: { content: Buffer.from(publicKeyPem).toString('base64') },
+        },
+      },
+    };
+    const res = await fetch(`${mock.rekorURL}/api/v1/log/entries`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(entry),
+    });
+    expect(res.status).toBe(201);
+    type Logged = {
+      body: string;
+      integratedTime: number;
+      logIndex: number;
+      logID: string;
+      verification: { signedEntryTimestamp: string };
+    };
+    const [logged] = Object.values((await res.json()) as Record<string, Logged>);
+    if (!logged) throw new Error('mock Rekor returned no entry');
+    const { body, integratedTime, logIndex, logID, verification } = logged;
+    return JSON.stringify({
+      SignedEntryTimestamp: verification.signedEntryTimestamp,
+      Payload: { body, integratedTime, logIndex, logID },
+    });
+  }
+
+  async function pushSig(repo: string, digest: string, sig: Buffer, bundle: string, payload: Buffer) {
+    const layer = {
+      descriptor: {
+        mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
+        digest: sha256(payload),
+        size: payload.length,
+        annotations: {
+          [CosignAnnotation.signature]: sig.toString('base64'),
+          [CosignAnnotation.bundle]: bundle,
+        },
+      },
+      blob: payload,
+    };
+    const artifact = legacySignatureManifest([layer]);
+    const store = registryStore(client, repo);
+    for (const d of [artifact.manifest.config, ...artifact.manifest.layers]) {
+      const bytes = artifact.blobs.get(d.digest);
+      if (bytes) await store.putBlob(d, bytes);
+    }
+    await store.putManifest(artifact.bytes, MediaType.ociManifest, `sha256-${digest.slice(7)}.sig`);
+  }
+
+  it('verifies ECDSA-SHA384 with a SHA-384 hashedrekord entry, rejects one over SHA-256', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const policy = { publicKey: publicKeyPem };
+    for (const [i, hash] of (['sha384', 'sha256'] as const).entries()) {
+      const repo = `${registry.host}/keyed/cosign-p384-${hash}`;
+      const digest = await pushTestImage(client, `${repo}:1`, 70 + i);
+      const payload = Buffer.from(simpleSigningPayload({ dockerReference: repo, digest }));
+      const sig = sign(hash, payload, privateKey);
+      await pushSig(repo, digest, sig, await rekorAnnotation(hash, sig, publicKeyPem, payload), payload);
+      const report = await verifyImage({
+        image: { registry: client, reference: `${repo}:1` },
+        trustedRoot,
+        policy,
+      });
+      if (hash === 'sha384') {
+        expect(report.failures).toEqual([]);
+        expect(report).toMatchObject({ verified: true, format: 'legacy' });
+        expect(report.signatures[0]?.tlogEntries[0]?.kind).toBe('hashedrekord/0.0.1');
+      } else {
+        expect(report.verified).toBe(false);
+        expect(report.signatures[0]?.failure).toMatch(/signature verification failed/);
+      }
+    }
+  });
 });
 
 describe('attestations', () => {

@@ -8,19 +8,33 @@ import { SIMPLE_SIGNING_MEDIA_TYPE } from './simple-signing.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
 
-function tlogEntries(annotations: Record<string, string>, blob: Uint8Array, dsse: boolean): object[] {
+/** Rekor hashedrekord hash names → the bundle's `HashAlgorithm` names. */
+const HASHES: Record<string, string> = { sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' };
+
+type RekorBody = {
+  kind?: string;
+  apiVersion?: string;
+  spec?: { envelopeHash?: { value?: string }; data?: { hash?: { algorithm?: string } } };
+};
+
+function rekorBody(annotations: Record<string, string>): RekorBody | undefined {
   const text = annotations[CosignAnnotation.bundle];
-  if (!text) return [];
-  const rekor = parseRekorBundle(text);
-  const body = Buffer.from(rekor.Payload.body, 'base64');
-  let parsed: { kind?: string; apiVersion?: string; spec?: { envelopeHash?: { value?: string } } };
+  if (!text) return undefined;
+  const body = Buffer.from(parseRekorBundle(text).Payload.body, 'base64');
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch (cause) {
     throw new SigstoreError('BUNDLE_INVALID', 'reading cosign rekor bundle: entry body is not JSON', {
       cause,
     });
   }
+}
+
+function tlogEntries(annotations: Record<string, string>, blob: Uint8Array, dsse: boolean): object[] {
+  const parsed = rekorBody(annotations);
+  const text = annotations[CosignAnnotation.bundle];
+  if (!parsed || !text) return [];
+  const rekor = parseRekorBundle(text);
   // cosign's trap: a dsse entry's envelope hash must be that of the exact layer bytes.
   if (dsse && parsed.kind === 'dsse' && parsed.spec?.envelopeHash?.value !== sha256(blob).toString('hex')) {
     throw new SigstoreError(
@@ -111,11 +125,18 @@ export function bundleFromLegacyLayer(descriptor: Descriptor, blob: Uint8Array):
   }
   const signature = annotations[CosignAnnotation.signature];
   if (!signature) throw new SigstoreError('BUNDLE_INVALID', 'reading .sig layer: no signature annotation');
+  // The digest names the hash the Rekor entry logged (SHA-384/512 for cosign's P-384/P-521 keys,
+  // whose hashedrekord Rekor checks against that digest); computed here from the payload itself.
+  const logged = rekorBody(annotations)?.spec?.data?.hash?.algorithm ?? 'sha256';
+  const algorithm = HASHES[logged];
+  if (!algorithm) {
+    throw new SigstoreError('BUNDLE_INVALID', `reading .sig layer: unsupported rekor hash ${logged}`);
+  }
   return {
     mediaType: BUNDLE_V01_MEDIA_TYPE,
     verificationMaterial,
     messageSignature: {
-      messageDigest: { algorithm: 'SHA2_256', digest: sha256(blob).toString('base64') },
+      messageDigest: { algorithm, digest: createHash(logged).update(blob).digest().toString('base64') },
       signature,
     },
   };
