@@ -12,15 +12,24 @@ import {
 } from '@kaniko-ts/oci';
 import type { RegistryClient } from '@kaniko-ts/registry';
 import { BuilderError } from './builder-error.js';
-import { type LayerCache, LocalDirLayerCache, RegistryLayerCache } from './cache/index.js';
+import {
+  type LayerCache,
+  LocalDirLayerCache,
+  RegistryLayerCache,
+  readOnlyLayerCache,
+} from './cache/index.js';
 import type { DirectoryContext } from './context/directory-context.js';
 import { openDirectoryContext, openTarContext } from './context/tar-context.js';
 import { baseLayerCount, finishImage } from './engine/assemble-image.js';
 import { buildImage } from './engine/build-image.js';
 import type { BuildEvents, SecretSource } from './engine/build-request.js';
 import { describeBuild } from './engine/describe-build.js';
-import { detectExecutor } from './executor/detect-executor.js';
+import { LayerUploader } from './engine/layer-uploader.js';
+import { setupExecution } from './rootfs/in-place-setup.js';
+import { describeXattrSupport } from './rootfs/xattrs.js';
 import { detectSnapshotter } from './snapshot/detect-snapshotter.js';
+import { DEFAULT_IGNORED_PATHS, ignoreMatcher } from './snapshot/ignore-list.js';
+import { OverlaySnapshotter } from './snapshot/overlay-snapshotter.js';
 import { type SnapshotMode, StatWalkSnapshotter } from './snapshot/stat-walk-snapshotter.js';
 
 /** Everything `kaniko-ts build` does, as one library call. */
@@ -46,6 +55,10 @@ export interface BuildOptions {
   platform?: string;
   reproducible?: boolean;
   compression?: Compression;
+  /** `--compression-level`: gzip 1–9, zstd 1–22 (default: the algorithm's default). */
+  compressionLevel?: number;
+  /** Independent stages built at once (default 2; 1 = one after another). */
+  maxConcurrentStages?: number;
   digestFile?: string;
   imageNameWithDigestFile?: string;
   imageNameTagWithDigestFile?: string;
@@ -61,6 +74,8 @@ export interface BuildOptions {
   cacheDir?: string;
   /** `--cache-ttl` in milliseconds (default two weeks, as kaniko). */
   cacheTtlMs?: number;
+  /** `--no-push-cache`: use the layer cache read-only (hits are used, nothing new is stored). */
+  noPushCache?: boolean;
   /** Registry client for base images and pushes (credentials, mirrors, TLS are configured there). */
   registry: RegistryClient;
   /** Scratch directory (default: a new temp dir, removed afterwards). */
@@ -68,6 +83,22 @@ export interface BuildOptions {
   events?: BuildEvents;
   /** Snapshotter choice; default automatic (overlay where it can mount, stat walk otherwise). */
   snapshotter?: 'auto' | 'overlay' | 'stat-walk';
+  /**
+   * RUN executor: `chroot` (namespaces, a scratch root per stage), `in-place` (kaniko mode: the
+   * container's own `/` is the build root), or `auto` (default): chroot where namespaces work, else
+   * in place when this is a container.
+   */
+  executor?: 'auto' | 'chroot' | 'in-place';
+  /** `--force`: build in place even where nothing says this is a container. */
+  force?: boolean;
+  /** `--ignore-path`: never snapshotted; in place also never cleaned between stages nor extracted over. */
+  ignorePaths?: string[];
+  /** More paths an in-place build must leave alone (the caller's temp dir, credentials, workspace). */
+  keepPaths?: string[];
+  /** The executor's own directory, left alone by in-place builds (default: the running bundle's). */
+  executorDir?: string;
+  /** The caller's environment (container markers for in-place builds); never read from the process. */
+  env?: Readonly<Record<string, string | undefined>>;
   /** `--snapshot-mode` of the stat-walk snapshotter (overlay snapshots do not compare files). */
   snapshotMode?: SnapshotMode;
   /** `--single-snapshot`: the target stage's layers squashed into one on top of its base image. */
@@ -141,17 +172,42 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
         durationMs: performance.now() - started,
       };
     }
+    checkCompressionLevel(opts);
     if (opts.push && !opts.skipPushPermissionCheck) {
       await Promise.all(opts.destinations.map((d) => opts.registry.checkPushPermission(d)));
     }
-    const executor = await detectExecutor();
+    const executor = await setupExecution({
+      executor: opts.executor,
+      force: opts.force,
+      env: opts.env ?? {},
+      workDir,
+      keep: [
+        opts.context,
+        opts.cacheDir,
+        opts.tarPath,
+        opts.ociLayoutPath,
+        opts.digestFile,
+        opts.imageNameWithDigestFile,
+        opts.imageNameTagWithDigestFile,
+        ...Object.values(opts.secrets ?? {}).map((s) => ('file' in s ? s.file : undefined)),
+        ...(opts.keepPaths ?? []),
+      ],
+      ignorePaths: opts.ignorePaths,
+      executorDir: opts.executorDir,
+      onInfo: (m) => opts.events?.info?.(m),
+    });
+    // --ignore-path applies to every snapshotter; in place, the whole in-place ignore list does
+    const ignore =
+      executor.inPlace?.ignore ?? ignoreMatcher([...DEFAULT_IGNORED_PATHS, ...(opts.ignorePaths ?? [])]);
     const snapshotter =
-      opts.snapshotter === 'stat-walk'
+      opts.snapshotter === 'stat-walk' || executor.inPlace
         ? {
-            snapshotter: new StatWalkSnapshotter({ mode: opts.snapshotMode }),
-            reason: 'stat-walk snapshots: requested',
+            snapshotter: new StatWalkSnapshotter({ mode: opts.snapshotMode, ignore }),
+            reason: executor.inPlace
+              ? 'stat-walk snapshots of / (in place: no overlay mounts)'
+              : 'stat-walk snapshots: requested',
           }
-        : await detectSnapshotter({ stateDir: join(workDir, 'snapshots'), mode: opts.snapshotMode });
+        : await detectSnapshotter({ stateDir: join(workDir, 'snapshots'), mode: opts.snapshotMode, ignore });
     if (opts.snapshotter === 'overlay' && snapshotter.snapshotter.kind !== 'overlay') {
       throw new BuilderError(
         'OVERLAY_UNAVAILABLE',
@@ -159,10 +215,15 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
       );
     }
     opts.events?.info?.(`executor: ${executor.reason}; ${snapshotter.reason}`);
+    const xattrs = await describeXattrSupport();
+    if (xattrs.kind !== 'native') opts.events?.info?.(`warning: ${xattrs.message}`);
     if ((opts.snapshotMode ?? 'full') !== 'full' && snapshotter.snapshotter.kind === 'overlay')
       opts.events?.info?.(
         `--snapshot-mode=${opts.snapshotMode} does not apply: overlay snapshots take the upper directory as the change`,
       );
+    // the final image's layers are uploaded while the build goes on (see LayerUploader)
+    const uploader =
+      opts.push && opts.destinations.length > 0 && !opts.singleSnapshot ? layerUploader(opts) : undefined;
     const result = await buildImage(
       {
         dockerfile: { text, path: fileName },
@@ -175,6 +236,14 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
         executor: executor.executor,
         workDir: join(workDir, 'build'),
         compression: opts.compression,
+        ...(opts.compressionLevel !== undefined ? { compressionLevel: opts.compressionLevel } : {}),
+        // in place, stages share the one root: strictly one after another
+        ...(executor.inPlace
+          ? { maxConcurrentStages: 1 }
+          : opts.maxConcurrentStages !== undefined
+            ? { maxConcurrentStages: opts.maxConcurrentStages }
+            : {}),
+        ...(uploader ? { layerSink: uploader } : {}),
         reproducible: opts.reproducible,
         secrets: opts.secrets,
         cacheDir: opts.cacheDir,
@@ -182,8 +251,20 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
         events: opts.events,
         now: opts.now,
       },
-      { snapshotter: snapshotter.snapshotter },
-    );
+      {
+        snapshotter: snapshotter.snapshotter,
+        // concurrent stages each get a snapshotter of the same kind
+        createSnapshotter: () =>
+          snapshotter.snapshotter.kind === 'overlay'
+            ? new OverlaySnapshotter({ stateDir: join(workDir, 'snapshots'), ignore })
+            : new StatWalkSnapshotter({ mode: opts.snapshotMode, ignore }),
+        ...(executor.inPlace ? { inPlace: executor.inPlace } : {}),
+      },
+    ).catch(async (error: unknown) => {
+      await uploader?.cancel();
+      throw error;
+    });
+    await uploader?.settle();
     const image = await finishImage(result.image, {
       format: opts.imageFormat,
       annotations: opts.annotations,
@@ -195,6 +276,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
               ),
               workDir: join(workDir, 'squash'),
               compression: opts.compression,
+              level: opts.compressionLevel,
             },
           }
         : {}),
@@ -240,8 +322,41 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
   }
 }
 
-/** The layer cache `--cache`, `--cache-repo` and `--cache-dir` ask for. */
+/** `--compression-level` fits the algorithm: gzip 1–9, zstd 1–22 (none takes no level). */
+function checkCompressionLevel(opts: BuildOptions): void {
+  const level = opts.compressionLevel;
+  if (level === undefined) return;
+  const compression = opts.compression ?? 'gzip';
+  const max = compression === 'gzip' ? 9 : compression === 'zstd' ? 22 : 0;
+  if (!Number.isInteger(level) || level < 1 || level > max)
+    throw new BuilderError(
+      'UNSUPPORTED',
+      `checking --compression-level: ${level} is not a ${compression} level${max ? ` (1–${max})` : ''}`,
+    );
+}
+
+/** Pushes each layer to every destination as soon as the engine hands it over. */
+function layerUploader(opts: BuildOptions): LayerUploader {
+  return new LayerUploader((layer, signal) =>
+    Promise.all(
+      opts.destinations.map((dest) =>
+        opts.registry.pushBlob(
+          dest,
+          { descriptor: layer.descriptor(), open: () => layer.compressed() },
+          { signal },
+        ),
+      ),
+    ),
+  );
+}
+
+/** The layer cache `--cache`, `--cache-repo` and `--cache-dir` ask for (read-only with `--no-push-cache`). */
 function layerCache(opts: BuildOptions): LayerCache | undefined {
+  const cache = writableLayerCache(opts);
+  return cache && opts.noPushCache ? readOnlyLayerCache(cache) : cache;
+}
+
+function writableLayerCache(opts: BuildOptions): LayerCache | undefined {
   if (!opts.cache) return undefined;
   const ttl = opts.cacheTtlMs === undefined ? {} : { ttl: opts.cacheTtlMs };
   const warn = { onWarning: (m: string) => opts.events?.info?.(m) };

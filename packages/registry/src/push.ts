@@ -18,10 +18,39 @@ export interface BlobSource {
 export interface PushOptions {
   /** Repositories on the same registry (`repo/name`) to try mounting blobs from. */
   readonly mountFrom?: readonly string[];
+  /** Stops a blob push between requests (a push already sending its body finishes that request). */
+  readonly signal?: AbortSignal;
 }
 
 /** What happened to one blob during a push. */
 export type BlobOutcome = 'existed' | 'mounted' | 'uploaded';
+
+/**
+ * Pushes one blob, once per client and repository: a blob this client already pushed (or is
+ * pushing) to the repository is not pushed again — the second caller waits for the first push, so
+ * a blob uploaded while a build runs costs the final image push nothing. A failed push is forgotten
+ * (the next caller tries again).
+ */
+export function pushBlob(
+  ctx: ClientContext,
+  ref: Reference,
+  blob: BlobSource,
+  options: PushOptions = {},
+): Promise<BlobOutcome> {
+  const key = `${ref.name}@${blob.descriptor.digest}`;
+  const known = ctx.pushedBlobs.get(key);
+  if (known)
+    return known.then((outcome) => (outcome === 'uploaded' || outcome === 'mounted' ? 'existed' : outcome));
+  const push = pushBlobOnce(ctx, ref, blob, options);
+  ctx.pushedBlobs.set(key, push);
+  push.catch(() => ctx.pushedBlobs.delete(key));
+  return push;
+}
+
+function checkAborted(signal: AbortSignal | undefined, operation: string, registry: string): void {
+  if (signal?.aborted)
+    throw new RegistryError('ABORTED', `${operation}: cancelled`, { registry, cause: signal.reason });
+}
 
 /**
  * Pushes one blob: HEAD (skip if present), else a cross-repository mount from a repository known to
@@ -29,20 +58,22 @@ export type BlobOutcome = 'existed' | 'mounted' | 'uploaded';
  * failed upload restarts from a fresh session within the retry policy; the registry checks the
  * digest, so a corrupt upload is rejected rather than stored.
  */
-export async function pushBlob(
+async function pushBlobOnce(
   ctx: ClientContext,
   ref: Reference,
   blob: BlobSource,
-  options: PushOptions = {},
+  options: PushOptions,
 ): Promise<BlobOutcome> {
   const { digest } = blob.descriptor;
+  const operation = `pushing blob ${digest} to ${ref.name}`;
+  checkAborted(options.signal, operation, ref.registry);
   if (await blobExists(ctx, ref, blob.descriptor)) {
     recordBlobSource(ctx, ref, digest);
     return 'existed';
   }
-  const operation = `pushing blob ${digest} to ${ref.name}`;
   let slept = 0;
   for (let attempt = 1; ; attempt++) {
+    checkAborted(options.signal, operation, ref.registry);
     try {
       const outcome = await uploadOnce(ctx, ref, blob, options, operation);
       recordBlobSource(ctx, ref, digest);
@@ -91,6 +122,7 @@ async function uploadOnce(
     return 'mounted';
   }
   let location = uploadLocation(start.headers.location, start.url, operation, ref.registry);
+  checkAborted(options.signal, operation, ref.registry);
   if (ctx.chunkSize !== undefined && size > ctx.chunkSize) {
     location = await patchChunks(ctx, ref, blob, location, ctx.chunkSize, scopes, operation);
     await finish(ctx, ref, location, digest, undefined, 0, scopes, operation);

@@ -94,6 +94,7 @@ export class RegistryClient {
       retry,
       log: (level, message) => logger({ level, message }),
       blobSources: new Map(),
+      pushedBlobs: new Map(),
       concurrency: Math.max(1, options.uploadConcurrency ?? 4),
       chunkSize: options.chunkSize,
       pullEndpoints: (ref) => pullEndpoints(ref, maps, skipDefault),

@@ -25,6 +25,7 @@ export type RegistryErrorCode =
   | 'CREDENTIALS'
   | 'PLATFORM_NOT_FOUND'
   | 'NOT_FOUND'
+  | 'ABORTED'
   | 'UNEXPECTED';
 
 /** One entry of the registry's `{"errors": [...]}` body (distribution spec, "error codes"). */

@@ -25,6 +25,8 @@ export type KeySeedBase =
 /** Options that change the bytes of every layer made, so they belong to every chain. */
 export interface LayerFormat {
   compression: string;
+  /** `--compression-level`, absent for the algorithm's default (keys made without a level stay valid). */
+  level?: number;
   /** `--reproducible` epoch (file times in layers), absent when times are kept. */
   epoch?: number;
 }
@@ -54,7 +56,10 @@ export function seedKey(base: KeySeedBase, platform: string, format: LayerFormat
     { name: 'schema', value: CACHE_KEY_SCHEMA },
     { name: 'base', value: baseText },
     { name: 'platform', value: platform },
-    { name: 'layer-format', value: `${format.compression} epoch=${format.epoch ?? 'none'}` },
+    {
+      name: 'layer-format',
+      value: `${format.compression}${format.level === undefined ? '' : ` level=${format.level}`} epoch=${format.epoch ?? 'none'}`,
+    },
   ]);
 }
 

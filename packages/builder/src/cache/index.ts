@@ -28,6 +28,7 @@ export {
   DEFAULT_CACHE_TTL_MS,
   type LayerCache,
   type LayerCacheOptions,
+  readOnlyLayerCache,
 } from './layer-cache.js';
 export { LocalDirLayerCache } from './local-dir-layer-cache.js';
 export { type CacheKeyPlan, type PlanKeysRequest, planCacheKeys, type StageKeys } from './plan-keys.js';

@@ -38,6 +38,14 @@ export interface LayerCache {
   put(key: string, layer: Layer | undefined, meta: CacheEntryMeta): Promise<void>;
 }
 
+/**
+ * `--no-push-cache`: the same cache, read-only. Hits are used; `put` stores nothing (kaniko pushes
+ * no cache layers then).
+ */
+export function readOnlyLayerCache(cache: LayerCache): LayerCache {
+  return { get: (keys) => cache.get(keys), put: async () => {} };
+}
+
 /** Options shared by the cache implementations. */
 export interface LayerCacheOptions {
   /** Entries older than this are misses; milliseconds, default 336 h (kaniko's `--cache-ttl`). */

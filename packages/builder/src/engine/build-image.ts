@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import {
   type BaseImageConfig,
   type BuildPlan,
@@ -12,32 +11,43 @@ import {
 } from '@kaniko-ts/dockerfile';
 import type { Layer } from '@kaniko-ts/oci';
 import {
+  createGzipPool,
   emptyImage,
   formatPlatform,
+  type GzipPool,
   type Image,
   type ImageConfig,
-  layerFromFile,
+  layerFromStream,
   parsePlatform,
 } from '@kaniko-ts/oci';
 import { BuilderError } from '../builder-error.js';
 import { CacheSession } from '../cache/cache-session.js';
 import type { CopySource } from '../dispatch/copy.js';
 import { extractLayer } from '../rootfs/extract-layer.js';
+import type { InPlaceRoot } from '../rootfs/in-place-root.js';
 import { RootResolver } from '../rootfs/root-resolver.js';
 import { withAncestors, writeLayer } from '../snapshot/layer-writer.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import { assembleImage } from './assemble-image.js';
-import type { BuildRequest, BuildResult, InstructionTiming } from './build-request.js';
+import type { BuildEvents, BuildRequest, BuildResult, InstructionTiming } from './build-request.js';
 import { DEFAULT_PATH } from './run-command.js';
 import { resolveRunMounts } from './run-mounts.js';
 import { StageBuilder } from './stage-builder.js';
+import { OrderedEvents, scheduleStages, stageDependencies } from './stage-schedule.js';
 import type { RunSpec, StageServices } from './stage-services.js';
 import type { StageState } from './stage-state.js';
 
 /** What the engine needs besides the request: how RUN is snapshotted. */
 export interface EngineParts {
-  /** Turns each RUN's change into a layer; reused for every RUN of the build. */
+  /**
+   * Turns each RUN's change into a layer. Without `createSnapshotter` it serves every stage, one
+   * RUN at a time (stages still build concurrently around it).
+   */
   snapshotter: Snapshotter;
+  /** A fresh snapshotter of the same kind, so concurrent stages each snapshot their own root. */
+  createSnapshotter?: () => Snapshotter;
+  /** In-place (kaniko-mode) builds: every stage is built in this root (`/`), one after another. */
+  inPlace?: InPlaceRoot;
 }
 
 /**
@@ -50,7 +60,7 @@ export async function buildImage(req: BuildRequest, parts: EngineParts): Promise
   try {
     return await build.run();
   } finally {
-    await parts.snapshotter.dispose();
+    await build.dispose();
   }
 }
 
@@ -63,6 +73,18 @@ class Build implements StageServices {
   private readonly epoch: number | undefined;
   private plan!: BuildPlan;
   private rootCounter = 0;
+  /** Root file systems being materialised or done, so concurrent users share one copy. */
+  private readonly roots = new Map<StageState, Promise<string>>();
+  /** Each stage's snapshotter (own instances when `createSnapshotter` is given). */
+  private readonly snapshotters = new Map<number, Snapshotter>();
+  /** Serialises RUNs on the shared snapshotter when stages cannot have their own. */
+  private sharedSnapshot: Promise<unknown> = Promise.resolve();
+  /** Per-stage event listeners (ordered through `OrderedEvents`). */
+  private readonly stageEvents = new Map<number, BuildEvents>();
+  /** Stages whose layers end up in the image: the target and the stages it is built FROM. */
+  private finalChain = new Set<number>();
+  /** One block-parallel gzip pool for every layer of the build (closed by `dispose`). */
+  private readonly gzipPool: GzipPool | undefined;
 
   constructor(
     private readonly req: BuildRequest,
@@ -76,6 +98,15 @@ class Build implements StageServices {
         : typeof req.reproducible === 'object'
           ? req.reproducible.epoch
           : undefined;
+    this.gzipPool = (req.compression ?? 'gzip') === 'gzip' ? createGzipPool() : undefined;
+  }
+
+  async dispose(): Promise<void> {
+    const all = new Set([this.parts.snapshotter, ...this.snapshotters.values()]);
+    const results = await Promise.allSettled([...all].map((s) => s.dispose()));
+    await this.gzipPool?.close();
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
   async run(): Promise<BuildResult> {
@@ -108,13 +139,22 @@ class Build implements StageServices {
     );
     this.plan = createBuildPlan(this.req.dockerfile.text, { ...options, baseImages });
     for (const w of this.plan.warnings) this.req.events?.warning?.(w);
+    for (let i: number | undefined = this.plan.target; i !== undefined; ) {
+      this.finalChain.add(i);
+      const base: PlannedStage['base'] | undefined = this.plan.stages[i]?.base;
+      i = base?.kind === 'stage' ? base.index : undefined;
+    }
     const cache = this.req.cache
       ? await CacheSession.open(
           this.req.cache,
           {
             plan: this.plan,
             platform: formatPlatform(this.req.platform),
-            layerFormat: { compression: this.req.compression ?? 'gzip', epoch: this.epoch },
+            layerFormat: {
+              compression: this.req.compression ?? 'gzip',
+              epoch: this.epoch,
+              ...(this.req.compressionLevel !== undefined ? { level: this.req.compressionLevel } : {}),
+            },
             baseDigest: async (s) => (await this.image((s.base as { ref: string }).ref, s.platform)).digest(),
             imageDigest: async (ref) => (await this.image(ref)).digest(),
             context: this.req.context,
@@ -123,37 +163,8 @@ class Build implements StageServices {
         )
       : undefined;
 
-    const timings: InstructionTiming[] = [];
-    for (const index of this.plan.order) {
-      const stage = this.plan.stages[index] as PlannedStage;
-      this.req.events?.stage?.({ index, name: stage.name, base: stage.baseText });
-      const state = await this.initStage(stage);
-      const builder = new StageBuilder(state, this);
-      for (const [i, ins] of stage.instructions.entries()) {
-        const line = ins.range.start.line;
-        this.req.events?.instructionStart?.({ stage: index, text: ins.original, line });
-        const started = performance.now();
-        const hit = cache?.lookup(index, i, ins);
-        let layer: Layer | undefined;
-        if (hit) layer = await builder.replay(ins, hit);
-        else {
-          ({ layer } = await builder.run(ins));
-          cache?.store(index, i, ins, layer, state.history.at(-1)?.created_by ?? ins.original);
-        }
-        const durationMs = performance.now() - started;
-        timings.push({ stage: index, text: ins.original, line, durationMs, layer: !!layer });
-        const d = layer?.descriptor();
-        this.req.events?.instructionEnd?.({
-          stage: index,
-          text: ins.original,
-          line,
-          durationMs,
-          cached: hit !== undefined,
-          ...(layer && d ? { layer: { diffId: await layer.diffId(), digest: d.digest, size: d.size } } : {}),
-        });
-      }
-      this.stages.set(index, state);
-    }
+    const perStage = await this.buildStages(cache);
+    const timings = this.plan.order.flatMap((i) => perStage.get(i) ?? []);
 
     const cacheStats = await cache?.flush();
     if (cacheStats) this.req.events?.info?.(`cache: ${JSON.stringify(cacheStats)}`);
@@ -178,6 +189,73 @@ class Build implements StageServices {
       warnings: this.plan.warnings,
       baseImages: baseDigests,
     };
+  }
+
+  /**
+   * Runs the stages of `plan.order`, each as soon as the stages it depends on are built, at most
+   * `maxConcurrentStages` at once. Events pass through `OrderedEvents`, so listeners see the
+   * sequential order whatever ran first; timings are returned per stage.
+   */
+  private async buildStages(cache: CacheSession | undefined): Promise<Map<number, InstructionTiming[]>> {
+    const gate = new OrderedEvents(this.plan.order, this.req.events);
+    const timings = new Map<number, InstructionTiming[]>();
+    const deps = new Map(
+      this.plan.order.map((i) => [i, stageDependencies(this.plan.stages[i] as PlannedStage)]),
+    );
+    await scheduleStages(
+      this.plan.order,
+      (i) => deps.get(i) ?? new Set(),
+      this.req.maxConcurrentStages ?? 2,
+      async (index) => {
+        const { state, timings: t } = await this.buildStage(index, cache, gate.stage(index));
+        timings.set(index, t);
+        this.stages.set(index, state);
+        gate.finished(index);
+      },
+    );
+    return timings;
+  }
+
+  private async buildStage(
+    index: number,
+    cache: CacheSession | undefined,
+    events: BuildEvents,
+  ): Promise<{ state: StageState; timings: InstructionTiming[] }> {
+    const stage = this.plan.stages[index] as PlannedStage;
+    this.stageEvents.set(index, events);
+    events.stage?.({ index, name: stage.name, base: stage.baseText });
+    const state = await this.initStage(stage);
+    const sink = this.finalChain.has(index) ? this.req.layerSink : undefined;
+    if (sink && stage.base.kind !== 'stage') for (const l of state.layers) sink.add(l);
+    const builder = new StageBuilder(state, this);
+    const timings: InstructionTiming[] = [];
+    for (const [i, ins] of stage.instructions.entries()) {
+      const line = ins.range.start.line;
+      events.instructionStart?.({ stage: index, text: ins.original, line });
+      const started = performance.now();
+      const hit = cache?.lookup(index, i, ins);
+      let layer: Layer | undefined;
+      if (hit) layer = await builder.replay(ins, hit);
+      else {
+        ({ layer } = await builder.run(ins));
+        cache?.store(index, i, ins, layer, state.history.at(-1)?.created_by ?? ins.original);
+      }
+      if (layer && sink) sink.add(layer);
+      const durationMs = performance.now() - started;
+      timings.push({ stage: index, text: ins.original, line, durationMs, layer: !!layer });
+      const d = layer?.descriptor();
+      events.instructionEnd?.({
+        stage: index,
+        text: ins.original,
+        line,
+        durationMs,
+        cached: hit !== undefined,
+        ...(layer && d ? { layer: { diffId: await layer.diffId(), digest: d.digest, size: d.size } } : {}),
+      });
+      const failed = sink?.failure();
+      if (failed !== undefined) throw failed;
+    }
+    return { state, timings };
   }
 
   private async initStage(stage: PlannedStage): Promise<StageState> {
@@ -229,8 +307,18 @@ class Build implements StageServices {
 
   // ---- StageServices ----
 
-  async rootfs(state: StageState): Promise<string> {
-    if (state.rootfs) return state.rootfs;
+  rootfs(state: StageState): Promise<string> {
+    if (this.parts.inPlace) return this.parts.inPlace.rootfs(state);
+    if (state.rootfs) return Promise.resolve(state.rootfs);
+    let p = this.roots.get(state);
+    if (!p) {
+      p = this.materialise(state);
+      this.roots.set(state, p);
+    }
+    return p;
+  }
+
+  private async materialise(state: StageState): Promise<string> {
     const dir = join(this.req.workDir, 'rootfs', `${state.plan.index}-${this.rootCounter++}`);
     await mkdir(dir, { recursive: true });
     const parent = state.parent;
@@ -264,7 +352,9 @@ class Build implements StageServices {
       const state = this.stages.get(index);
       if (!state)
         throw new BuilderError('STAGE_NOT_BUILT', `stage ${from} is not built before it is copied from`);
-      return { root: await this.rootfs(state), kind: 'stage' };
+      // in place, the stage may have been cleaned away: its own copy, extracted from its layers
+      const root = this.parts.inPlace ? this.parts.inPlace.stageRoot(state) : this.rootfs(state);
+      return { root: await root, kind: 'stage' };
     }
     let root = this.imageRoots.get(from);
     if (!root) {
@@ -280,7 +370,27 @@ class Build implements StageServices {
   }
 
   async runInSnapshot(state: StageState, root: string, spec: RunSpec) {
-    const snapshotter = this.parts.snapshotter;
+    if (this.parts.createSnapshotter)
+      return this.runWith(this.snapshotterOf(state.plan.index), state, root, spec);
+    // one shared snapshotter: its prepare → snapshot pairs must not interleave across stages
+    const turn = this.sharedSnapshot.then(() => this.runWith(this.parts.snapshotter, state, root, spec));
+    this.sharedSnapshot = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private snapshotterOf(stage: number): Snapshotter {
+    let s = this.snapshotters.get(stage);
+    if (!s) {
+      // the first stage keeps the snapshotter the caller made (a sequential build creates none)
+      const taken = [...this.snapshotters.values()].includes(this.parts.snapshotter);
+      s = taken ? (this.parts.createSnapshotter as () => Snapshotter)() : this.parts.snapshotter;
+      this.snapshotters.set(stage, s);
+    }
+    return s;
+  }
+
+  private async runWith(snapshotter: Snapshotter, state: StageState, root: string, spec: RunSpec) {
+    const events = this.stageEvents.get(state.plan.index) ?? this.req.events;
     {
       const resolved = await resolveRunMounts(spec.mounts, {
         cacheRoot: this.req.cacheDir ?? join(this.req.workDir, 'cache'),
@@ -302,8 +412,8 @@ class Build implements StageServices {
         cwd: spec.cwd,
         user: { uid: spec.user.uid, gid: spec.user.gid, groups: spec.user.groups },
         network: spec.network,
-        stdout: (chunk: Buffer) => this.req.events?.output?.(chunk, 'stdout'),
-        stderr: (chunk: Buffer) => this.req.events?.output?.(chunk, 'stderr'),
+        stdout: (chunk: Buffer) => events?.output?.(chunk, 'stdout'),
+        stderr: (chunk: Buffer) => events?.output?.(chunk, 'stderr'),
       });
       if (code !== 0) {
         throw new BuilderError(
@@ -311,10 +421,11 @@ class Build implements StageServices {
           `process "${spec.argv.join(' ')}" did not complete successfully: exit code ${code}`,
         );
       }
-      const tarPath = join(this.req.workDir, 'layers', `run-${state.plan.index}-${this.rootCounter++}.tar`);
-      const stats = await snapshotter.snapshot(createWriteStream(tarPath), { mtimeEpoch: this.epoch });
-      if (stats.entries === 0) return undefined;
-      return this.layerFromTar(tarPath);
+      // the change set is tarred, hashed and compressed in one pass (no tar file in between)
+      const { result: stats, layer } = await this.streamLayer((sink) =>
+        snapshotter.snapshot(sink, { mtimeEpoch: this.epoch }),
+      );
+      return stats.entries === 0 ? undefined : layer;
     }
   }
 
@@ -324,25 +435,45 @@ class Build implements StageServices {
       const rel = p.replace(/^\/+/, '');
       return { kind: 'entry' as const, rel, abs: join(root, rel) };
     });
-    const tarPath = join(this.req.workDir, 'layers', `copy-${this.rootCounter++}.tar`);
-    await writeLayer(
-      withAncestors(items, (rel) => join(root, rel)),
-      createWriteStream(tarPath),
-      { mtimeEpoch: this.epoch },
+    const { layer } = await this.streamLayer((sink) =>
+      writeLayer(
+        withAncestors(items, (rel) => join(root, rel)),
+        sink,
+        { mtimeEpoch: this.epoch },
+      ),
     );
-    return this.layerFromTar(tarPath);
+    return layer;
   }
 
-  private layerFromTar(tarPath: string) {
-    return layerFromFile(tarPath, {
+  /**
+   * A layer from a tar that `write` streams into its sink (and ends): hashed and compressed as it
+   * is written, with the build's gzip pool and compression level. A failure on either side stops both.
+   */
+  private async streamLayer<T>(write: (sink: Writable) => Promise<T>): Promise<{ result: T; layer: Layer }> {
+    const pipe = new PassThrough();
+    const layer = layerFromStream(pipe, {
       compression: this.req.compression ?? 'gzip',
+      ...(this.req.compressionLevel !== undefined ? { level: this.req.compressionLevel } : {}),
+      ...(this.gzipPool ? { gzipPool: this.gzipPool } : {}),
       dir: join(this.req.workDir, 'layers'),
     });
+    // if compression fails first, the writer must not wait on a pipe nobody reads
+    layer.catch((e: unknown) => pipe.destroy(e as Error));
+    try {
+      const result = await write(pipe);
+      return { result, layer: await layer };
+    } catch (error) {
+      pipe.destroy(error as Error);
+      await layer.catch(() => undefined);
+      throw error;
+    }
   }
 
-  async extractTar(dir: string, tar: Readable): Promise<void> {
-    await extractLayer(dir, tar);
-  }
+  /** (Bound: stage builders pass it on.) Extraction into the in-place root skips ignored paths. */
+  readonly extractTar = async (dir: string, tar: Readable): Promise<void> => {
+    const inPlace = this.parts.inPlace;
+    await extractLayer(dir, tar, inPlace && dir === inPlace.root ? { ignore: inPlace.ignore } : {});
+  };
 
   location(ins: PlannedInstruction): string {
     return `${this.req.dockerfile.path}:${ins.range.start.line}:${ins.range.start.column}`;

@@ -54,6 +54,20 @@ export interface BuildRequest {
   /** Scratch directory owned by this build (root file systems, layer files). */
   workDir: string;
   compression?: Compression;
+  /** `--compression-level`: gzip 1–9, zstd 1–22 (default: the algorithm's default). */
+  compressionLevel?: number;
+  /**
+   * Stages built at once when they do not depend on each other (FROM <stage>, COPY --from,
+   * RUN --mount from=). Default 2; 1 builds them one after another (the in-place executor, which
+   * has a single root). The image, timings and events do not depend on it.
+   */
+  maxConcurrentStages?: number;
+  /**
+   * Told about every layer of the final image as soon as it exists (base layers when their stage
+   * starts, RUN/COPY layers when their instruction ends), so uploads can run while later
+   * instructions build. `failure()` is checked after each instruction: an upload error fails the build.
+   */
+  layerSink?: LayerSink;
   /** `--reproducible`: timestamps normalised to the epoch (or SOURCE_DATE_EPOCH passed here). */
   reproducible?: boolean | { epoch: number };
   secrets?: Record<string, SecretSource>;
@@ -64,6 +78,13 @@ export interface BuildRequest {
   now?: () => Date;
   /** Downloads for ADD <url>. */
   fetch?: typeof fetch;
+}
+
+/** Receives the final image's layers while the build runs (see `BuildRequest.layerSink`). */
+export interface LayerSink {
+  add(layer: Layer): void;
+  /** The first failure so far, if any; the build throws it. */
+  failure(): unknown;
 }
 
 export interface InstructionTiming {

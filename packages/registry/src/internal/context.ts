@@ -9,6 +9,8 @@ export interface ClientContext {
   readonly log: (level: RegistryLogEvent['level'], message: string) => void;
   /** Repositories (`host/repo`) known to hold a blob, for cross-repository mounts. */
   readonly blobSources: Map<string, Set<string>>;
+  /** Blob pushes of this client by `host/repo@digest`, settled or in flight (failed ones are removed). */
+  readonly pushedBlobs: Map<string, Promise<'existed' | 'mounted' | 'uploaded'>>;
   /** Parallel blob uploads per push. */
   readonly concurrency: number;
   /** Upload in PATCH chunks of this many bytes when a blob is larger; undefined = monolithic PUT. */
