@@ -28,6 +28,7 @@ import {
   type TrustedRoot,
   timestampAnnotation,
   timestampBytes,
+  verifyBundle,
   verifyImage,
 } from '@kaniko-ts/sigstore';
 import { describe, expect, it } from 'vitest';
@@ -116,7 +117,7 @@ describe('key-based round trip', () => {
 
 describe('P-384, P-521 and Ed25519 keys', () => {
   it.each(['ecdsa-p384', 'ecdsa-p521', 'ed25519'] as const)(
-    '%s: both formats without Rekor, verified from the registry; with Rekor the bundle only',
+    "%s: both formats with and without Rekor (the .sig logged under the key's hash), verified from the registry",
     async (type) => {
       const files = await generateKeyPair('', { type });
       const key = await loadPrivateKey(files.privateKeyPem, '');
@@ -135,23 +136,55 @@ describe('P-384, P-521 and Ed25519 keys', () => {
         expect(bad.verified).toBe(false);
       }
 
-      // sigstore-js's Rekor entries for payload signatures name SHA-256: no legacy .sig with Rekor
+      // with Rekor: the .sig payload is logged as a hashedrekord under the key's hash (cosign's)
       const logged = `${registry.host}/keyed/${type}:logged`;
-      await pushTestImage(client, logged, type.length + 40);
+      const loggedDigest = await pushTestImage(client, logged, type.length + 40);
       const loggedImage = { registry: client, reference: logged };
-      const rekor = { rekorURL: mock.rekorURL };
       await expect(
-        signImage({ image: loggedImage, key, formats: ['legacy'], witnesses: rekor }),
-      ).rejects.toThrow(/cannot be uploaded to Rekor/);
-      const signed = await signImage({ image: loggedImage, key, witnesses: rekor });
-      expect(signed.signatures.map((s) => s.format)).toEqual(['bundle']);
-      const report = await verifyImage({
-        image: loggedImage,
-        trustedRoot,
-        policy: { publicKey: files.publicKeyPem },
+        signImage({ image: loggedImage, key, witnesses: { rekorURL: mock.rekorURL, rekorVersion: 2 } }),
+      ).rejects.toThrow(/Rekor v2 entries for .sig payloads/);
+      const signed = await signImage({ image: loggedImage, key, witnesses: { rekorURL: mock.rekorURL } });
+      expect(signed.signatures.map((s) => s.format)).toEqual(['legacy', 'bundle']);
+      const sigManifest = parseImageManifest(
+        (await client.getManifest(`${registry.host}/keyed/${type}:sha256-${loggedDigest.slice(7)}.sig`))
+          .bytes,
+      );
+      const rekorBundle = JSON.parse(sigManifest.layers[0]?.annotations?.[CosignAnnotation.bundle] ?? '{}');
+      const body = JSON.parse(Buffer.from(rekorBundle.Payload.body, 'base64').toString());
+      const sigLayer = sigManifest.layers[0];
+      if (!sigLayer) throw new Error('no .sig layer');
+      const payloadBlob = await registryStore(client, `${registry.host}/keyed/${type}`).getBlob(sigLayer);
+      const hash = type === 'ecdsa-p384' ? 'sha384' : 'sha512';
+      expect(body.spec.data.hash).toEqual({
+        algorithm: hash,
+        value: createHash(hash).update(payloadBlob).digest('hex'),
       });
-      expect(report).toMatchObject({ verified: true, format: 'bundle' });
-      expect(report.signatures[0]?.tlogEntries).toHaveLength(1);
+      for (const format of ['legacy', 'bundle'] as const) {
+        const report = await verifyImage({
+          image: loggedImage,
+          trustedRoot,
+          policy: { publicKey: files.publicKeyPem },
+          format,
+        });
+        expect(report.failures).toEqual([]);
+        expect(report).toMatchObject({ verified: true, format });
+        expect(report.signatures[0]?.tlogEntries).toHaveLength(1);
+      }
+      // the returned bundle of the legacy signature agrees with its entry
+      const legacyOnly = await signImage({
+        image: loggedImage,
+        key,
+        formats: ['legacy'],
+        witnesses: { rekorURL: mock.rekorURL },
+      });
+      expect(
+        verifyBundle({
+          bundle: legacyOnly.bundle,
+          trustedRoot,
+          artifact: payloadBlob,
+          policy: { publicKey: files.publicKeyPem },
+        }).tlogEntries,
+      ).toHaveLength(1);
     },
   );
 });

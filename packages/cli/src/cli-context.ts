@@ -1,6 +1,7 @@
 import { sectionEnd, sectionStart } from '@kaniko-ts/gitlab';
 import type { IdentityProvider, Logger, StepContext, SummarySection } from '@kaniko-ts/steps';
 import { CliError } from './cli-error.js';
+import { createLiveProgress } from './live-progress.js';
 import type { GlobalOptions } from './parse-argv.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -8,7 +9,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Writable sinks (process.stdout/stderr in the binary, buffers in tests). */
 export interface CliStreams {
   stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean; columns?: number };
 }
 
 export interface CliContextOptions {
@@ -52,13 +53,31 @@ export function envIdentity(env: Env): IdentityProvider {
   };
 }
 
-/** A StepContext for the terminal (color, progress bars), CI logs (plain lines) or `--log-format json`. */
+/** CI systems whose logs are not terminals even when a pseudo-terminal is attached. */
+export function inCi(env: Env): boolean {
+  const set = (v: string | undefined) => v !== undefined && v !== '' && v !== 'false' && v !== '0';
+  return set(env.CI) || set(env.GITHUB_ACTIONS) || set(env.GITLAB_CI);
+}
+
+/**
+ * A StepContext for the terminal (color, live build progress redrawn in place), CI logs (plain
+ * line-per-event output) or `--log-format json` (one JSON object per event, progress fields kept).
+ */
 export function createCliContext(options: CliContextOptions) {
   const { streams, global, env } = options;
   const clock = options.clock ?? { now: () => new Date() };
-  const format =
-    global.logFormat === 'auto' ? (streams.stderr.isTTY && !env.CI ? 'color' : 'text') : global.logFormat;
   const threshold = LEVELS[global.verbosity];
+  const format =
+    global.logFormat === 'auto' ? (streams.stderr.isTTY && !inCi(env) ? 'color' : 'text') : global.logFormat;
+  // redrawn progress only where a terminal shows it: color output to a TTY, not in CI
+  const live =
+    format === 'color' && streams.stderr.isTTY === true && !inCi(env) && threshold >= LEVELS.info
+      ? createLiveProgress({
+          write: (s) => streams.stderr.write(s),
+          columns: streams.stderr.columns || Number(env.COLUMNS) || 80,
+          now: () => clock.now().getTime(),
+        })
+      : undefined;
   const secrets: string[] = [];
   const summaries: SummarySection[] = [];
   let progressOpen = false;
@@ -81,12 +100,20 @@ export function createCliContext(options: CliContextOptions) {
     const tag = level.toUpperCase().padEnd(5);
     const head = format === 'color' ? `\x1b[${COLOR[level] ?? '0'}m${tag}\x1b[0m` : tag;
     const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
+    live?.clear();
     streams.stderr.write(`${redact(`${stamp}${head} ${message}${extra}`)}\n`);
+    live?.redraw();
+  };
+  /** Build progress lines (fields with `event`): live on a terminal, the bare message in plain logs. */
+  const progressLine = (message: string, fields: Record<string, unknown>) => {
+    if (threshold < LEVELS.info) return;
+    if (format === 'json') emit('info', message, fields);
+    else if (!live?.event(redact(message), fields)) emit('info', message);
   };
 
   const log: Logger = {
     debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
+    info: (m, f) => (typeof f?.event === 'string' ? progressLine(m, f) : emit('info', m, f)),
     warn: (m, at) => emit('warn', at ? `${at.file}:${at.line ?? 0}: ${m}` : m),
     error: (m, at) => emit('error', at ? `${at.file}:${at.line ?? 0}: ${m}` : m),
     progress(task, current, total) {
@@ -95,6 +122,10 @@ export function createCliContext(options: CliContextOptions) {
         streams.stderr.write(
           `${JSON.stringify({ time: clock.now().toISOString(), level: 'info', progress: task, current, total })}\n`,
         );
+        return;
+      }
+      if (live) {
+        live.task(task, current, total);
         return;
       }
       if (format === 'color' && total !== undefined && total > 0) {
@@ -150,5 +181,7 @@ export function createCliContext(options: CliContextOptions) {
       for (const [k, v] of s.rows) emit('info', `  ${k.padEnd(16)} ${v}`);
     }
   };
-  return { ctx, format, flushSummary, summaries, redact };
+  /** Stops the live progress (its ticker) and leaves the cursor on a clean line. */
+  const close = () => live?.close();
+  return { ctx, format, flushSummary, summaries, redact, close };
 }

@@ -77,6 +77,7 @@ export async function main(options: MainOptions): Promise<number> {
     const inputs = parseInputs(step.spec, raw, env);
     for (const s of inputs.secrets) cli.ctx.maskSecret(s);
     const outputs = await step.run(cli.ctx, inputs.values);
+    cli.close();
     cli.flushSummary();
     if (cli.format === 'json') streams.stdout.write(`${JSON.stringify({ outputs })}\n`);
     else
@@ -93,6 +94,7 @@ export async function main(options: MainOptions): Promise<number> {
     if (code === EXIT_CODES.usage) streams.stderr.write(`see: kaniko-ts ${step.spec.name} --help\n`);
     return code;
   } finally {
+    cli.close();
     // GitLab: step files went to the artifact directory and the temp dir holds the job's registry
     // credentials, so it goes. Elsewhere it is kept: outputs such as bundle-path point into it.
     if (gitlab) await rm(tempDir, { recursive: true, force: true }).catch(() => {});

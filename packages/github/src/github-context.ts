@@ -57,7 +57,8 @@ export function createGithubContext(actions: ActionsCore, env: Env, tempDir: str
   const ctx: StepContext = {
     log: {
       debug: (m, f) => actions.debug(f ? `${m} ${JSON.stringify(f)}` : m),
-      info: (m, f) => actions.info(f ? `${m} ${JSON.stringify(f)}` : m),
+      // build progress lines (fields with `event`) read as plain lines in the job log
+      info: (m, f) => actions.info(f && typeof f.event !== 'string' ? `${m} ${JSON.stringify(f)}` : m),
       warn: (m, at) => actions.warning(m, where(at)),
       error: (m, at) => actions.error(m, where(at)),
       progress(task, current, total) {

@@ -3,6 +3,7 @@ export * from './attest-image.js';
 export * from './cosign-annotations.js';
 export * from './export-policy.js';
 export * from './fulcio-extensions.js';
+export * from './hashed-rekord-witness.js';
 export * from './identity-policy.js';
 export * from './identity-token.js';
 export * from './image-policy.js';

@@ -1,17 +1,17 @@
+import { createHash } from 'node:crypto';
 import type { Digest } from '@kaniko-ts/oci';
 import { type Bundle, bundleToJSON } from '@sigstore/bundle';
 import { X509Certificate as SigstoreCertificate } from '@sigstore/core';
-import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { HashAlgorithm, type TrustedRoot } from '@sigstore/protobuf-specs';
 import { decodeFulcioExtensions } from './fulcio-extensions.js';
 import { type ImageTarget, type ResolvedTarget, resolveTarget } from './image-target.js';
 import { COSIGN_SIGN_PREDICATE_TYPE, createStatement, IN_TOTO_PAYLOAD_TYPE } from './in-toto-statement.js';
 import { chainFromTrustedRoot, leafCertificate } from './internal/certificate-chain.js';
-import { payloadSignatureLoggable, type SigningOptions, signingSetup } from './internal/signing-setup.js';
+import { payloadLogHash, type SigningOptions, signingSetup } from './internal/signing-setup.js';
 import { writeLegacy, writeReferrer } from './internal/write-artifacts.js';
 import { legacySignatureLayer } from './legacy-layers.js';
 import { bundleReferrerManifest } from './referrer-manifest.js';
 import { signDsse, signMessage } from './sign-payload.js';
-import { SigstoreError } from './sigstore-error.js';
 import { simpleSigningPayload } from './simple-signing.js';
 
 export type SignatureFormat = 'legacy' | 'bundle';
@@ -124,6 +124,28 @@ export function signResult(
 }
 
 /**
+ * A payload logged under SHA-384/512 gets that message digest in its bundle too (sigstore-js's
+ * builder always writes SHA-256), so the bundle agrees with its Rekor entry.
+ */
+function withLoggedDigest(
+  bundle: Bundle,
+  payload: Uint8Array,
+  hash: 'sha384' | 'sha512' | undefined,
+): Bundle {
+  if (!hash || bundle.content.$case !== 'messageSignature' || !bundle.verificationMaterial.tlogEntries.length)
+    return bundle;
+  const algorithm = hash === 'sha384' ? HashAlgorithm.SHA2_384 : HashAlgorithm.SHA2_512;
+  const digest = createHash(hash).update(payload).digest();
+  return {
+    ...bundle,
+    content: {
+      $case: 'messageSignature',
+      messageSignature: { ...bundle.content.messageSignature, messageDigest: { algorithm, digest } },
+    },
+  };
+}
+
+/**
  * Signs an image digest as cosign does, in both storage formats by default: the simple-signing
  * payload as a legacy `sha256-<hex>.sig` layer, and an in-toto statement (predicate
  * `https://sigstore.dev/cosign/sign/v1`) in a Sigstore bundle attached as an OCI 1.1 referrer. A tag
@@ -131,20 +153,9 @@ export function signResult(
  * written, so a failed service leaves the registry untouched.
  */
 export async function signImage(options: SignImageOptions): Promise<SignImageResult> {
-  // sigstore-js logs payload signatures as SHA-256 hashedrekord entries only: for keys cosign pairs
-  // with another hash (P-384, P-521, Ed25519ph) the legacy format is written only without Rekor.
-  const logged = options.witnesses?.tlogUpload ?? true;
-  const legacyOk = !logged || payloadSignatureLoggable(options.key);
-  const formats = options.formats ?? (legacyOk ? ['legacy', 'bundle'] : ['bundle']);
-  if (!legacyOk && formats.includes('legacy')) {
-    throw new SigstoreError(
-      'INVALID_ARGUMENT',
-      `signing with an ${options.key?.type} key: the legacy .sig format cannot be uploaded to Rekor ` +
-        '(its hashedrekord entry would name SHA-256); sign the bundle format, or disable the Rekor upload',
-    );
-  }
+  const formats = options.formats ?? ['legacy', 'bundle'];
   const target = await resolveTarget(options.image, options.signatureRepository);
-  const { signer, payloadSigner, witnesses } = signingSetup(options);
+  const { signer, payloadSigner, witnesses, payloadWitnesses } = signingSetup(options);
 
   let legacy: { payload: Uint8Array; bundle: Bundle } | undefined;
   if (formats.includes('legacy')) {
@@ -153,7 +164,8 @@ export async function signImage(options: SignImageOptions): Promise<SignImageRes
       digest: target.digest,
       ...(options.annotations ? { annotations: options.annotations } : {}),
     });
-    legacy = { payload, bundle: await signMessage(payload, payloadSigner, witnesses) };
+    const bundle = await signMessage(payload, payloadSigner, payloadWitnesses(payload));
+    legacy = { payload, bundle: withLoggedDigest(bundle, payload, payloadLogHash(options.key)) };
   }
   let dsse: Bundle | undefined;
   if (formats.includes('bundle')) {

@@ -13,10 +13,9 @@ import {
   unlink,
 } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { removeAttribute } from '@napi-rs/xattr';
 import { BuilderError } from '../builder-error.js';
 import { runTool } from '../rootfs/special-files.js';
-import { readXattr, readXattrs, writeXattrs } from '../rootfs/xattrs.js';
+import { readXattr, readXattrs, removeXattr, writeXattrs } from '../rootfs/xattrs.js';
 import { ignoreMatcher } from './ignore-list.js';
 import { type LayerItem, type LayerWriteOptions, type SnapshotStats, writeLayer } from './layer-writer.js';
 import type { Snapshotter } from './snapshotter.js';
@@ -202,7 +201,7 @@ export class OverlaySnapshotter implements Snapshotter {
         }
         if (existing) await rm(r, { recursive: true, force: true });
         await rename(u, r);
-        if (opaque) await removeAttribute(r, OPAQUE_XATTR).catch(() => undefined);
+        if (opaque) await removeXattr(r, OPAQUE_XATTR).catch(() => undefined);
         continue;
       }
       if (existing?.isDirectory()) await rm(r, { recursive: true, force: true });
@@ -236,7 +235,7 @@ async function copyDirMetadata(from: string, to: string): Promise<void> {
   await chmod(to, st.mode & 0o7777);
   const want = await readXattrs(from);
   for (const name of (await readXattrs(to)).keys()) {
-    if (!want.has(name)) await removeAttribute(to, name).catch(() => undefined);
+    if (!want.has(name)) await removeXattr(to, name).catch(() => undefined);
   }
   await writeXattrs(to, want);
   await lutimes(to, st.atime, st.mtime);

@@ -11,6 +11,7 @@ import { signSpec } from '../sign/spec.js';
 import type { StepContext } from '../step-context.js';
 import type { InferInputs, InferOutputs } from '../step-spec.js';
 import { StepsError } from '../steps-error.js';
+import { progressEvents } from './progress-events.js';
 import type { buildSpec } from './spec.js';
 
 /** What the step asks of `@kaniko-ts/builder`'s `build` (paths absolute, lists parsed). */
@@ -144,14 +145,7 @@ export async function callBuild(request: BuildRequest, ctx: StepContext): Promis
     secrets,
     registry,
     now: () => ctx.clock.now(),
-    events: {
-      instructionStart: (e) => ctx.log.info(`step ${e.stage + 1}, line ${e.line}: ${e.text}`),
-      instructionEnd: (e) => cached.set(`${e.stage}:${e.line}`, e.cached === true),
-      output: (chunk) => {
-        for (const line of chunk.toString('utf8').split('\n')) if (line !== '') ctx.log.info(line);
-      },
-      info: (m) => ctx.log.debug(m),
-    },
+    events: progressEvents(ctx, cached),
   };
   const optional = {
     contextSubPath: request.contextSubPath,
