@@ -13,13 +13,17 @@ try {
   const info = [];
   let firstStageAt;
   let lastInstructionEndAt;
+  let cachedCount = 0;
   const started = performance.now();
   const since = () => performance.now() - started;
   const outcome = await build({
     context: opts.context,
     dockerfile: opts.dockerfile ?? 'Dockerfile',
-    destinations: [opts.destination],
-    push: true,
+    destinations: opts.destination ? [opts.destination] : [],
+    push: opts.destination !== undefined,
+    ...(opts.cacheDir ? { cache: true, cacheDir: opts.cacheDir } : {}),
+    ...(opts.compression ? { compression: opts.compression } : {}),
+    ...(opts.maxConcurrentStages ? { maxConcurrentStages: opts.maxConcurrentStages } : {}),
     buildArgs: opts.buildArgs ?? {},
     registry: client,
     workDir: opts.workDir,
@@ -29,8 +33,9 @@ try {
       stage: () => {
         firstStageAt ??= since();
       },
-      instructionEnd: () => {
+      instructionEnd: (e) => {
         lastInstructionEndAt = since();
+        if (e.cached) cachedCount++;
       },
     },
   });
@@ -48,6 +53,7 @@ try {
       size: outcome.size,
       info,
       timings: outcome.timings.map((t) => ({ text: t.text, ms: Math.round(t.durationMs), layer: t.layer })),
+      cached: cachedCount,
     }),
   );
 } finally {

@@ -31,7 +31,7 @@ export function formatReport(results, { runs, warm, flavour, load }) {
         'kaniko-ts cold',
         'buildah cold',
         'ratio cold',
-        ...(warm ? ['kaniko-ts warm (no cache yet)', 'buildah warm', 'ratio warm'] : []),
+        ...(warm ? ['kaniko-ts warm (--cache-dir)', 'buildah warm', 'ratio warm'] : []),
         'kaniko 1.23.2 cold / warm (published, not measured here)',
         'published kaniko / buildah ratio cold / warm',
       ],

@@ -38,7 +38,7 @@ export function compileKaniko() {
  * One kaniko-ts build + push in a fresh node process with a fresh work dir under `scratch`.
  * @returns {Promise<{ seconds: number, peakRssMiB: number, report: any }>}
  */
-export async function runKaniko({ nodeArgs, scratch, context, destination, registryHost }) {
+export async function runKaniko({ nodeArgs, scratch, context, destination, registryHost, ...extra }) {
   const workDir = await mkdtemp(join(scratch, 'kaniko-work-'));
   try {
     const m = await runMeasured(process.execPath, [
@@ -50,6 +50,7 @@ export async function runKaniko({ nodeArgs, scratch, context, destination, regis
         registryHost,
         buildArgs: { REGISTRY: registryHost },
         workDir,
+        ...extra, // cacheDir, compression, maxConcurrentStages
       }),
     ]);
     const report = JSON.parse(m.stdout.trim().split('\n').pop());
