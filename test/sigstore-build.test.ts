@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harness } from './harness/index.js';
 import { identityPolicy } from './sigstore/image-fixture.js';
 import { type MockSigstore, startMockSigstore } from './sigstore/mock-sigstore.js';
+import { ReferrersRegistry } from './sigstore/referrers-registry.js';
 
 /**
  * The issue's end-to-end path with a real build: kaniko-ts builds a Dockerfile and pushes it to the
@@ -154,4 +155,38 @@ describe('unreachable Fulcio and Rekor', () => {
       expect(tags.some((t) => t.includes(digest.slice(7)))).toBe(false);
     },
   );
+});
+
+describe('a registry with the OCI 1.1 referrers API', () => {
+  it('stores the bundle as a referrer without the fallback tag and verifies it through the API', async () => {
+    const front = await new ReferrersRegistry(reg().url).start();
+    const viaApi = new RegistryClient({ insecureRegistries: [front.host] });
+    try {
+      const repo = `${front.host}/sigstore-build/referrers`;
+      const digest = await buildAndPush(`${reg().host}/sigstore-build/referrers:1`, 'referrers');
+      const image = { registry: viaApi, reference: `${repo}:1` };
+      const signed = await signImage({
+        image,
+        identity: { env: { ...mock.githubEnv } },
+        fulcioURL: mock.fulcioURL,
+        witnesses: { rekorURL: mock.rekorURL, tsaURL: mock.tsaURL },
+        trustedRoot,
+      });
+      expect(signed.digest).toBe(digest);
+      const tags = await viaApi.listTags(repo);
+      expect(tags).toContain(`sha256-${digest.slice(7)}.sig`);
+      expect(tags).not.toContain(`sha256-${digest.slice(7)}`);
+      const listings = front.count('GET', /\/referrers\/sha256:/);
+      const policy = identityPolicy(String(mock.claims.sub), mock.issuer);
+      const report = await verifyImage({ image, trustedRoot, policy });
+      expect(report.failures).toEqual([]);
+      expect(report).toMatchObject({ verified: true, format: 'bundle' });
+      expect(report.signatures[0]?.source).toBe(`referrer ${signed.signatures[1]?.manifestDigest}`);
+      expect(front.count('GET', /\/referrers\/sha256:/)).toBeGreaterThan(listings);
+      expect(front.count('GET', new RegExp(`/manifests/sha256-${digest.slice(7)}$`))).toBe(0);
+    } finally {
+      await viaApi.close();
+      await front.stop();
+    }
+  });
 });
