@@ -27,7 +27,6 @@ import { describeBuild } from './engine/describe-build.js';
 import { LayerUploader } from './engine/layer-uploader.js';
 import { setupExecution } from './rootfs/in-place-setup.js';
 import { describeXattrSupport } from './rootfs/xattrs.js';
-import { describeXattrSupport } from './rootfs/xattrs.js';
 import { detectSnapshotter } from './snapshot/detect-snapshotter.js';
 import { DEFAULT_IGNORED_PATHS, ignoreMatcher } from './snapshot/ignore-list.js';
 import { OverlaySnapshotter } from './snapshot/overlay-snapshotter.js';
@@ -216,8 +215,6 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
       );
     }
     opts.events?.info?.(`executor: ${executor.reason}; ${snapshotter.reason}`);
-    const xattrs = await describeXattrSupport();
-    if (xattrs.kind !== 'native') opts.events?.info?.(`warning: ${xattrs.message}`);
     const xattrs = await describeXattrSupport();
     if (xattrs.kind !== 'native') opts.events?.info?.(`warning: ${xattrs.message}`);
     if ((opts.snapshotMode ?? 'full') !== 'full' && snapshotter.snapshotter.kind === 'overlay')
