@@ -78,6 +78,21 @@ describe('legacy .sig manifest', () => {
     expect(layer.blob).toBe(payload);
   });
 
+  it('carries the RFC 3161 timestamp annotation as cosign writes it', () => {
+    const der = Buffer.from('3082 stand-in DER');
+    const stamped = parseBundle({
+      ...v01,
+      verificationMaterial: {
+        ...v01.verificationMaterial,
+        timestampVerificationData: { rfc3161Timestamps: [{ signedTimestamp: der.toString('base64') }] },
+      },
+    });
+    const ann = legacySignatureLayer(payload, stamped).descriptor.annotations ?? {};
+    expect(ann['dev.sigstore.cosign/rfc3161timestamp']).toBe(
+      `{"SignedRFC3161Timestamp":"${der.toString('base64')}"}`,
+    );
+  });
+
   it('manifest and config are byte-for-byte what go-containerregistry writes', () => {
     const layer = legacySignatureLayer(payload, bundle, { chainPem: 'CHAIN' });
     const out = legacySignatureManifest([layer]);
