@@ -44,6 +44,9 @@ export interface BuildRequest {
   snapshotMode: 'full' | 'redo' | 'time';
   singleSnapshot: boolean;
   ignorePaths: string[];
+  /** RUN executor (`in-place` = kaniko mode) and `--force` (in place outside a container). */
+  executor: 'auto' | 'chroot' | 'in-place';
+  force: boolean;
   digestFile?: string;
   imageNameWithDigestFile?: string;
   imageNameTagWithDigestFile?: string;
@@ -88,7 +91,6 @@ export interface BuildResult {
 function unsupported(request: BuildRequest): string[] {
   const out: string[] = [];
   if (request.compressionLevel !== undefined) out.push('compression-level');
-  if (request.ignorePaths.length > 0) out.push('ignore-path');
   if (request.noPushCache) out.push('no-push-cache');
   return out;
 }
@@ -142,6 +144,12 @@ export async function callBuild(request: BuildRequest, ctx: StepContext): Promis
     imageFormat: request.imageFormat,
     snapshotMode: request.snapshotMode,
     singleSnapshot: request.singleSnapshot,
+    ignorePaths: request.ignorePaths,
+    executor: request.executor,
+    force: request.force,
+    env: ctx.env,
+    // an in-place build leaves the step's own files alone (workspace, temp dir, registry credentials)
+    keepPaths: [ctx.workspace, ctx.tempDir, ...(ctx.env.DOCKER_CONFIG ? [ctx.env.DOCKER_CONFIG] : [])],
     secrets,
     registry,
     now: () => ctx.clock.now(),
@@ -268,6 +276,8 @@ export function toBuildRequest(ctx: StepContext, inputs: InferInputs<typeof buil
     snapshotMode: inputs['snapshot-mode'],
     singleSnapshot: inputs['single-snapshot'],
     ignorePaths: inputs['ignore-path'],
+    executor: inputs.executor,
+    force: inputs.force,
     skipPushPermissionCheck: inputs['skip-push-permission-check'],
     pushRetry: inputs['push-retry'],
     imageDownloadRetry: inputs['image-download-retry'],

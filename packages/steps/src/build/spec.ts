@@ -116,7 +116,23 @@ export const buildSpec = /* @__PURE__ */ defineSpec({
       default: false,
       description: 'Take one snapshot at the end of the build.',
     },
-    'ignore-path': { type: 'list', description: 'Paths left out of snapshots.' },
+    'ignore-path': {
+      type: 'list',
+      description:
+        'Paths left out of snapshots (repeatable); building in place, also never cleaned between stages.',
+    },
+    executor: {
+      type: 'enum',
+      options: ['auto', 'chroot', 'in-place'],
+      default: 'auto',
+      description:
+        "How RUN executes: chroot (namespaces, a root per stage), in-place (kaniko mode: the container's own / is the build root, for unprivileged job containers), or auto (chroot where namespaces work, else in-place in a container).",
+    },
+    force: {
+      type: 'boolean',
+      default: false,
+      description: 'Build in place even where nothing says this is a container (it replaces the files of /).',
+    },
     'digest-file': { type: 'string', description: 'Write the image digest to this file.' },
     'image-name-with-digest-file': { type: 'string', description: 'Write repo@digest to this file.' },
     'image-name-tag-with-digest-file': { type: 'string', description: 'Write repo:tag@digest to this file.' },
