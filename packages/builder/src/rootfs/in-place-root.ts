@@ -99,13 +99,22 @@ export class InPlaceRoot {
   /** The root, holding `stage` (cleaned and extracted when another stage was there). */
   async rootfs(stage: InPlaceStage): Promise<string> {
     if (this.current === stage) return this.root;
-    if (this.current) this.current.rootfs = undefined;
     const started = performance.now();
-    const cleaned = await this.clean();
-    for (const layer of stage.layers)
-      await this.opts.extract(this.root, await layer.uncompressed(), this.ignore);
+    const previous = this.current;
+    if (previous) previous.rootfs = undefined;
+    // `FROM <the stage in the root>`: the root already holds those layers; only add the new ones
+    const continues =
+      previous !== undefined &&
+      previous.layers.length <= stage.layers.length &&
+      previous.layers.every((l, i) => stage.layers[i] === l);
+    const cleaned = continues ? { removed: 0, kept: 0 } : await this.clean();
+    const layers = continues ? stage.layers.slice(previous.layers.length) : stage.layers;
+    for (const layer of layers) await this.opts.extract(this.root, await layer.uncompressed(), this.ignore);
+    const how = continues
+      ? `continues in ${this.root} from stage ${previous.plan.index}`
+      : `extracted over ${this.root}`;
     this.opts.onInfo?.(
-      `in-place root: stage ${stage.plan.index} extracted over ${this.root} (${cleaned.removed} paths removed, ${stage.layers.length} layers, ${Math.round(performance.now() - started)} ms)`,
+      `in-place root: stage ${stage.plan.index} ${how} (${cleaned.removed} paths removed, ${layers.length} layers, ${Math.round(performance.now() - started)} ms)`,
     );
     this.current = stage;
     stage.rootfs = this.root;
