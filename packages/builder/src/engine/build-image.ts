@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import {
   type BaseImageConfig,
   type BuildPlan,
@@ -17,7 +17,6 @@ import {
   type GzipPool,
   type Image,
   type ImageConfig,
-  layerFromStream,
   parsePlatform,
 } from '@kaniko-ts/oci';
 import { BuilderError } from '../builder-error.js';
@@ -36,6 +35,7 @@ import { StageBuilder } from './stage-builder.js';
 import { OrderedEvents, scheduleStages, stageDependencies } from './stage-schedule.js';
 import type { RunSpec, StageServices } from './stage-services.js';
 import type { StageState } from './stage-state.js';
+import { streamLayer } from './stream-layer.js';
 
 /** What the engine needs besides the request: how RUN is snapshotted. */
 export interface EngineParts {
@@ -445,28 +445,13 @@ class Build implements StageServices {
     return layer;
   }
 
-  /**
-   * A layer from a tar that `write` streams into its sink (and ends): hashed and compressed as it
-   * is written, with the build's gzip pool and compression level. A failure on either side stops both.
-   */
-  private async streamLayer<T>(write: (sink: Writable) => Promise<T>): Promise<{ result: T; layer: Layer }> {
-    const pipe = new PassThrough();
-    const layer = layerFromStream(pipe, {
+  private streamLayer<T>(write: (sink: Writable) => Promise<T>): Promise<{ result: T; layer: Layer }> {
+    return streamLayer(write, {
       compression: this.req.compression ?? 'gzip',
       ...(this.req.compressionLevel !== undefined ? { level: this.req.compressionLevel } : {}),
       ...(this.gzipPool ? { gzipPool: this.gzipPool } : {}),
       dir: join(this.req.workDir, 'layers'),
     });
-    // if compression fails first, the writer must not wait on a pipe nobody reads
-    layer.catch((e: unknown) => pipe.destroy(e as Error));
-    try {
-      const result = await write(pipe);
-      return { result, layer: await layer };
-    } catch (error) {
-      pipe.destroy(error as Error);
-      await layer.catch(() => undefined);
-      throw error;
-    }
   }
 
   /** (Bound: stage builders pass it on.) Extraction into the in-place root skips ignored paths. */
