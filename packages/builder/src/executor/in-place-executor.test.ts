@@ -252,5 +252,10 @@ describe('selecting the executor', () => {
     expect(inContainer.reason).toMatch(/in a container \(container=docker/);
     const explicit = await selectExecutor({ ...opts, choice: 'in-place' }).catch((e: unknown) => e);
     expect((explicit as BuilderError).code).toBe('EXECUTOR_UNAVAILABLE');
+    // never as a user that could not own the files it builds
+    const user = await selectExecutor({ ...opts, env: { container: 'docker' }, uid: 1000 }).catch(
+      (e: unknown) => e,
+    );
+    expect((user as BuilderError).message).toMatch(/building in place needs root \(running as uid 1000\)/);
   });
 });

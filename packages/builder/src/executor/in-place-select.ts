@@ -20,6 +20,8 @@ export interface SelectExecutorOptions {
   onWarning?: (message: string) => void;
   /** Where container markers are looked for (tests); default `/`. */
   markerRoot?: string;
+  /** The effective uid; default the process's. Building in place needs root. */
+  uid?: number;
   /** How the chroot executor is probed (tests); default `detectExecutor()`. */
   detectChroot?: () => Promise<{ executor: Executor; reason: string }>;
 }
@@ -56,6 +58,13 @@ export async function selectExecutor(opts: SelectExecutorOptions): Promise<Selec
         throw error;
       why = `the chroot executor is unavailable: ${error.message}`;
     }
+  }
+  const uid = opts.uid ?? process.getuid?.() ?? -1;
+  if (uid !== 0) {
+    throw new BuilderError(
+      'EXECUTOR_UNAVAILABLE',
+      `choosing a RUN executor: ${why}; building in place needs root (running as uid ${uid}): run the builder as root in its container`,
+    );
   }
   const evidence = await containerEvidence({
     env: opts.env,
