@@ -55,7 +55,8 @@ export async function setupExecution(opts: ExecutionSetupOptions): Promise<Execu
     force: opts.force === true,
     env: opts.env,
     scratch,
-    ...(opts.onInfo ? { onWarning: opts.onInfo } : {}),
+    // `warning: ` makes callers show it as a warning (emulated mounts, --network=none)
+    ...(opts.onInfo ? { onWarning: (m: string) => opts.onInfo?.(`warning: ${m}`) } : {}),
   });
   if (selected.kind !== 'in-place') return { executor: selected.executor, reason: selected.reason };
   const mountInfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
