@@ -3,7 +3,7 @@ export { attestSpec } from './attest/spec.js';
 export type { AttestSbomRequest, AttestSbomResult } from './attest-sbom/run.js';
 export { attestSbomSpec } from './attest-sbom/spec.js';
 export type { BuildInstruction, BuildRequest, BuildResult } from './build/run.js';
-export { toBuildRequest } from './build/run.js';
+export { callBuild, runBuild, toBuildRequest } from './build/run.js';
 export { buildSpec } from './build/spec.js';
 export { type AnyStep, anyStep, defineSpec, defineStep, type Step } from './define-step.js';
 export { generateKeyPairSpec } from './generate-key-pair/spec.js';

@@ -13,6 +13,10 @@ export interface DetectedExecutor {
   reason: string;
 }
 
+/** What to grant a non-root builder, when it has neither root nor user namespaces. */
+export const GRANT =
+  'Grant one of: passwordless sudo for this user (as GitHub-hosted runners have; the build action then runs only the build engine as root through `sudo -n`), e.g. a file /etc/sudoers.d/kaniko-ts with `<user> ALL=(root) NOPASSWD: ALL`; or run the job as root (a container job with `options: --user 0`, or a GitLab job in the executor image); or allow unprivileged user namespaces (`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` on Ubuntu 24.04, `user.max_user_namespaces` > 0), which lets RUN work as root only.';
+
 const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 function probe(args: string[], path: string): Promise<string | null> {
@@ -71,6 +75,6 @@ export async function detectExecutor(opts: DetectExecutorOptions = {}): Promise<
   }
   throw new BuilderError(
     'EXECUTOR_UNAVAILABLE',
-    `choosing a RUN executor: RUN needs root or unprivileged user namespaces, and neither works here (uid ${uid}: ${failure})`,
+    `choosing a RUN executor: RUN needs root or unprivileged user namespaces, and neither works here (uid ${uid}: ${failure}). ${GRANT}`,
   );
 }

@@ -367,9 +367,11 @@ export function buildOutputs(
 export async function runBuild(
   ctx: StepContext,
   inputs: InferInputs<typeof buildSpec>,
+  /** The library call; adapters may run it elsewhere (the GitHub action runs it as root through sudo). */
+  call: (request: BuildRequest, ctx: StepContext) => Promise<BuildResult> = callBuild,
 ): Promise<InferOutputs<typeof buildSpec>> {
   const request = toBuildRequest(ctx, inputs);
-  const result = await ctx.group('build', () => callBuild(request, ctx));
+  const result = await ctx.group('build', () => call(request, ctx));
   const outputs = buildOutputs(ctx, inputs, result);
   const pushed = request.push && !inputs['dry-run'] && outputs['image-ref'] !== '';
   if (inputs.sign && pushed) {
