@@ -11,6 +11,13 @@
  * threads (transferred buffers are not counted by V8's external-memory GC trigger, and pile up).
  * A block that is not the last ends with a sync flush (byte-aligned, no BFINAL bit), so blocks
  * concatenate into one deflate stream.
+ *
+ * Incompressible blocks (random data, already-compressed files) are stored instead of deflated:
+ * three 16 KiB samples of the block (start, middle, end) are deflated at level 1 first, and when
+ * none shrinks below 97% the whole block is written as stored deflate blocks (level 0). Deflate at
+ * level 6 would spend most of its time finding no matches there and save under 1%; storing runs
+ * at memory speed. The choice depends only on the block's bytes and the level, so the output stays
+ * deterministic; every gzip reader reads stored blocks.
  */
 export const GZIP_WORKER_SOURCE = `
 'use strict';
@@ -37,13 +44,24 @@ function deflateInto(input, opts, flush, output) {
     d.close();
   }
 }
+const SAMPLE = 16 * 1024;
+function incompressible(input) {
+  if (input.byteLength < 8 * SAMPLE) return false;
+  for (const at of [0, (input.byteLength >>> 1) - SAMPLE / 2, input.byteLength - SAMPLE]) {
+    const sample = input.subarray(at, at + SAMPLE);
+    if (zlib.deflateRawSync(sample, { level: 1 }).byteLength < SAMPLE * 0.97) return false;
+  }
+  return true;
+}
 parentPort.on('message', (m) => {
   try {
     const input = new Uint8Array(m.slot.input, WINDOW, m.length);
     const output = new Uint8Array(m.slot.output);
     const flush = m.final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH;
-    const opts = { level: m.level };
-    if (m.dictLength > 0) opts.dictionary = new Uint8Array(m.slot.input, WINDOW - m.dictLength, m.dictLength);
+    const stored = m.level > 0 && incompressible(input);
+    const opts = { level: stored ? 0 : m.level };
+    if (m.dictLength > 0 && !stored)
+      opts.dictionary = new Uint8Array(m.slot.input, WINDOW - m.dictLength, m.dictLength);
     const length = deflateInto(input, opts, flush, output);
     if (length !== undefined) {
       parentPort.postMessage({ id: m.id, length });

@@ -163,3 +163,36 @@ describe('parallel gzip errors and pools', () => {
     await expect(parallel(data(200 * KIB, 1), { ...small, pool })).rejects.toThrow(/pool closed/);
   });
 });
+
+describe('ParallelGzip: incompressible blocks', () => {
+  // zlib itself emits stored blocks for random data (after searching for matches); what the check
+  // saves is that search, which shows in the benchmarks (test/bench), not in the bytes
+  it('stores random blocks (size within a few bytes per 64 KiB) and round-trips', async () => {
+    const pool = createGzipPool({ threads: 2 });
+    try {
+      const random = data(8 * 1024 * 1024, 11, 'random');
+      const out = await parallel(random, { pool });
+      expect(zlib.gunzipSync(out).equals(random)).toBe(true);
+      // stored: 5 bytes per ≤64 KiB block, plus header/trailer and the sync flushes
+      expect(out.byteLength - random.byteLength).toBeLessThan((random.byteLength / 65535) * 5 + 1024);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('still deflates text and mixed data (only whole-block incompressible blocks are stored)', async () => {
+    const pool = createGzipPool({ threads: 2 });
+    try {
+      for (const kind of ['text', 'mixed'] as const) {
+        const input = data(6 * 1024 * 1024, 12, kind);
+        const out = await parallel(input, { pool });
+        expect(zlib.gunzipSync(out).equals(input)).toBe(true);
+        expect(out.byteLength).toBeLessThan(input.byteLength * (kind === 'text' ? 0.5 : 0.8));
+        // same bytes every time
+        expect((await parallel(input, { pool, threads: 1 })).equals(out)).toBe(true);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+});
