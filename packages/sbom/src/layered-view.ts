@@ -193,8 +193,13 @@ async function streamEntries(
         if (extract.destroyed) return;
         if (!extract.write(chunk as Buffer)) {
           await new Promise<void>((r) => {
-            extract.once('drain', () => r());
-            extract.once('close', () => r());
+            const done = () => {
+              extract.off('drain', done);
+              extract.off('close', done);
+              r();
+            };
+            extract.on('drain', done);
+            extract.on('close', done);
           });
         }
       }

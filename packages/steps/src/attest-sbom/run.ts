@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { catalogImage, toCycloneDx, toSpdx } from '@kaniko-ts/sbom';
+import { catalogImage, type InventoryWithWarnings, toCycloneDx, toSpdx } from '@kaniko-ts/sbom';
 import { attestImage } from '@kaniko-ts/sigstore';
 import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
@@ -42,6 +42,8 @@ export const SBOM_PREDICATE_TYPES = {
 export async function callAttestSbom(
   request: AttestSbomRequest,
   ctx: StepContext,
+  /** An inventory taken already (the build step's, from its own layer streams): the image is not read. */
+  catalogued?: InventoryWithWarnings,
 ): Promise<AttestSbomResult> {
   const registry = createRegistryClient(request.registry, [request.image]);
   try {
@@ -52,8 +54,8 @@ export async function callAttestSbom(
       const d = document as { packages?: unknown[]; components?: unknown[] };
       packages = (d.packages ?? d.components ?? []).length;
     } else {
-      const image = await registry.pullImage(request.image);
-      const inventory = await catalogImage(image, { name: request.image });
+      const inventory =
+        catalogued ?? (await catalogImage(await registry.pullImage(request.image), { name: request.image }));
       for (const w of inventory.warnings) ctx.log.warn(`sbom: ${w}`);
       packages = inventory.packages.length;
       const created = ctx.clock.now();
@@ -122,9 +124,11 @@ export async function attestSbomOutputs(
 export async function runAttestSbom(
   ctx: StepContext,
   inputs: InferInputs<typeof attestSbomSpec>,
+  /** The build step passes the inventory it took while building; the step then reads no layer. */
+  catalogued?: InventoryWithWarnings,
 ): Promise<InferOutputs<typeof attestSbomSpec>> {
   return ctx.group(`attest SBOM of ${inputs.image}`, async () => {
     const request = await toAttestSbomRequest(ctx, inputs);
-    return attestSbomOutputs(ctx, request, await callAttestSbom(request, ctx));
+    return attestSbomOutputs(ctx, request, await callAttestSbom(request, ctx, catalogued));
   });
 }

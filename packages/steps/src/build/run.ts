@@ -1,5 +1,10 @@
 import { isAbsolute, resolve } from 'node:path';
 import { type BuildOptions, build } from '@kaniko-ts/builder';
+import type { InventoryWithWarnings } from '@kaniko-ts/sbom';
+import { buildProvenancePredicate } from '../attest/provenance.js';
+import { attestPredicate } from '../attest/run.js';
+import { attestSpec } from '../attest/spec.js';
+import { startBuildSbom } from '../attest-sbom/build-sbom.js';
 import { runAttestSbom } from '../attest-sbom/run.js';
 import { attestSbomSpec } from '../attest-sbom/spec.js';
 import { pickInputs } from '../internal/pick-inputs.js';
@@ -16,6 +21,8 @@ import type { buildSpec } from './spec.js';
 
 /** What the step asks of `@kaniko-ts/builder`'s `build` (paths absolute, lists parsed). */
 export interface BuildRequest {
+  /** Catalogue the image from the layers the build streams (the sbom input). */
+  catalog?: boolean;
   context: string;
   contextSubPath?: string;
   dockerfile?: string;
@@ -85,6 +92,10 @@ export interface BuildResult {
   durationMs: number;
   /** The printed plan of a dry run. */
   plan?: string;
+  /** Base image reference → manifest digest. */
+  baseImages?: Record<string, string>;
+  /** Inventory taken while building (when `catalog`). */
+  inventory?: InventoryWithWarnings;
 }
 
 /** Options the builder has no equivalent for yet; set to a non-default value they are reported, not silently dropped. */
@@ -117,6 +128,7 @@ export async function callBuild(request: BuildRequest, ctx: StepContext): Promis
   if (ignored.length > 0)
     ctx.log.warn(`not supported by this builder yet, ignored: ${ignored.map((f) => `--${f}`).join(', ')}`);
   const registry = createRegistryClient(request.registry, request.destinations);
+  const sbom = request.catalog ? await startBuildSbom(registry, ctx.tempDir) : undefined;
   const cached = new Map<string, boolean>();
   const secrets: Record<string, { file: string } | { value: string }> = {};
   for (const [id, source] of Object.entries(request.secrets)) {
@@ -151,7 +163,7 @@ export async function callBuild(request: BuildRequest, ctx: StepContext): Promis
     // an in-place build leaves the step's own files alone (workspace, temp dir, registry credentials)
     keepPaths: [ctx.workspace, ctx.tempDir, ...(ctx.env.DOCKER_CONFIG ? [ctx.env.DOCKER_CONFIG] : [])],
     secrets,
-    registry,
+    registry: sbom?.registry ?? registry,
     now: () => ctx.clock.now(),
     events: progressEvents(ctx, cached),
   };
@@ -172,8 +184,22 @@ export async function callBuild(request: BuildRequest, ctx: StepContext): Promis
   };
   for (const [k, v] of Object.entries(optional))
     if (v !== undefined) (options as unknown as Record<string, unknown>)[k] = v;
+  if (sbom) options.workDir = sbom.workDir;
   try {
     const outcome = await build(options);
+    const inventory =
+      sbom && outcome.image && outcome.digest
+        ? await sbom.inventory(
+            outcome.image,
+            `${repositoryOf(request.destinations[0] ?? '')}@${outcome.digest}`,
+          )
+        : undefined;
+    if (inventory) {
+      ctx.log.debug(
+        `sbom: ${inventory.recorded} layers catalogued as the build read them, ${inventory.reread} read again`,
+      );
+      for (const note of inventory.notes) ctx.log.debug(`sbom: ${note}`);
+    }
     if (outcome.plan !== undefined) ctx.log.info(outcome.plan);
     return {
       digest: outcome.digest ?? '',
@@ -196,8 +222,11 @@ export async function callBuild(request: BuildRequest, ctx: StepContext): Promis
       })),
       durationMs: outcome.durationMs,
       ...(outcome.plan !== undefined ? { plan: outcome.plan } : {}),
+      baseImages: outcome.baseImages,
+      ...(inventory ? { inventory } : {}),
     };
   } finally {
+    await sbom?.dispose();
     await registry.close();
   }
 }
@@ -360,6 +389,8 @@ export function buildOutputs(
     }),
     'signature-ref': '',
     'attestation-ref': '',
+    'provenance-ref': '',
+    'sbom-path': '',
   };
 }
 
@@ -371,7 +402,10 @@ export async function runBuild(
   call: (request: BuildRequest, ctx: StepContext) => Promise<BuildResult> = callBuild,
 ): Promise<InferOutputs<typeof buildSpec>> {
   const request = toBuildRequest(ctx, inputs);
+  request.catalog = inputs.sbom && request.push && !inputs['dry-run'];
+  const startedOn = ctx.clock.now();
   const result = await ctx.group('build', () => call(request, ctx));
+  const finishedOn = ctx.clock.now();
   const outputs = buildOutputs(ctx, inputs, result);
   const pushed = request.push && !inputs['dry-run'] && outputs['image-ref'] !== '';
   if (inputs.sign && pushed) {
@@ -389,9 +423,43 @@ export async function runBuild(
         predicate: undefined,
         'output-file': undefined,
       }),
+      result.inventory,
     );
     outputs['attestation-ref'] = attested['attestation-ref'];
+    outputs['sbom-path'] = attested['sbom-path'];
+  }
+  if (inputs.provenance && pushed) {
+    const predicate = await buildProvenancePredicate({
+      subjects: [{ name: outputs.image, digest: result.digest }],
+      context: request.context,
+      ...(request.contextSubPath !== undefined ? { contextSubPath: request.contextSubPath } : {}),
+      ...(request.dockerfile !== undefined ? { dockerfile: request.dockerfile } : {}),
+      buildArgs: request.buildArgs,
+      // A bare `KEY` build arg takes its value from the environment: never recorded (often a token).
+      secretNames: inputs['build-args'].filter((a) => !a.includes('=')),
+      ...(request.target !== undefined ? { target: request.target } : {}),
+      platform: result.platform,
+      baseImages: result.baseImages ?? {},
+      startedOn,
+      finishedOn,
+      env: ctx.env,
+    });
+    const attested = await ctx.group(`attest provenance of ${outputs['image-ref']}`, () =>
+      attestPredicate(
+        ctx,
+        pickInputs(attestSpec, inputs, {
+          image: outputs['image-ref'],
+          type: 'slsa',
+          predicate: undefined,
+          context: undefined,
+          dockerfile: undefined,
+        }),
+        predicate,
+      ),
+    );
+    outputs['provenance-ref'] = attested['attestation-ref'];
   }
   if ((inputs.sign || inputs.sbom) && !pushed) ctx.log.warn('sign and sbom need a pushed image: skipped');
+  if (inputs.provenance && !pushed) ctx.log.warn('provenance needs a pushed image: skipped');
   return outputs;
 }

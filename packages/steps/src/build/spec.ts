@@ -162,13 +162,20 @@ export const buildSpec = /* @__PURE__ */ defineSpec({
     sbom: {
       type: 'boolean',
       default: false,
-      description: 'After pushing, attach a signed SBOM attestation.',
+      description:
+        'After pushing, attach a signed SBOM attestation, catalogued from the layers the build streams (no second pull).',
     },
     'sbom-format': {
       type: 'enum',
       options: ['spdx-json', 'cyclonedx-json'],
       default: 'spdx-json',
       description: 'SBOM format when sbom is true.',
+    },
+    provenance: {
+      type: 'boolean',
+      default: false,
+      description:
+        'After pushing, attach signed SLSA v1 provenance: Dockerfile and context digests, build args (never secrets), base image digests, CI run.',
     },
     sign: { type: 'boolean', default: false, description: 'After pushing, sign the image digest.' },
     ...signingInputs,
@@ -186,6 +193,11 @@ export const buildSpec = /* @__PURE__ */ defineSpec({
     'attestation-ref': {
       description: 'SBOM attestation written when sbom is true.',
       env: 'KANIKO_TS_ATTESTATION_REF',
+    },
+    'sbom-path': { description: 'SBOM document written when sbom is true.' },
+    'provenance-ref': {
+      description: 'SLSA provenance attestation written when provenance is true.',
+      env: 'KANIKO_TS_PROVENANCE_REF',
     },
   },
 });
