@@ -51,7 +51,7 @@ export function createLiveProgress(opts: LiveProgressOptions): LiveProgress {
   let frame = 0;
   let shown = false;
   let closed = false;
-  let stage: { index: number; label: string; steps: number } | undefined;
+  let stage: { index: number; label: string; steps: number; total?: number } | undefined;
   let stagesSeen = 0;
   let running: { text: string; since: number; step: number } | undefined;
   let transfer: { name: string; current: number; total?: number } | undefined;
@@ -70,7 +70,8 @@ export function createLiveProgress(opts: LiveProgressOptions): LiveProgress {
       return `${cyan(spin)} ${fit(name, columns - 20)} ${bytes(current)} ${dim(total)}`;
     }
     if (!running || !stage) return undefined;
-    const head = `[${stagesSeen} ${stage.label}] step ${running.step}`;
+    const of = stage.total !== undefined ? `/${stage.total}` : '';
+    const head = `[${stagesSeen} ${stage.label}] step ${running.step}${of}`;
     const tail = ` ${seconds(opts.now() - running.since)} (total ${total})`;
     return `${cyan(spin)} ${head} ${fit(running.text, columns - head.length - tail.length - 4)}${dim(tail)}`;
   };
@@ -109,7 +110,13 @@ export function createLiveProgress(opts: LiveProgressOptions): LiveProgress {
         case 'stage': {
           stagesSeen++;
           const name = str(fields.name);
-          stage = { index: num(fields.stage) ?? 0, label: name ?? `stage ${stagesSeen}`, steps: 0 };
+          const total = num(fields.instructions);
+          stage = {
+            index: num(fields.stage) ?? 0,
+            label: name ?? `stage ${stagesSeen}`,
+            steps: 0,
+            ...(total !== undefined ? { total } : {}),
+          };
           above(`${cyan('▶')} ${message}`);
           return true;
         }
@@ -130,7 +137,8 @@ export function createLiveProgress(opts: LiveProgressOptions): LiveProgress {
             fields.cached === true ? yellow('CACHED') : seconds(ms),
             ...(size !== undefined ? [dim(`layer ${bytes(size)}`)] : []),
           ].join(' ');
-          above(`${green('✔')} [${stage?.label ?? ''} ${step}] ${fit(text, columns - 40)} ${marks}`);
+          const of = stage?.total !== undefined ? `/${stage.total}` : '';
+          above(`${green('✔')} [${stage?.label ?? ''} ${step}${of}] ${fit(text, columns - 40)} ${marks}`);
           return true;
         }
         case 'output':

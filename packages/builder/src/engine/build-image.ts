@@ -223,7 +223,12 @@ class Build implements StageServices {
   ): Promise<{ state: StageState; timings: InstructionTiming[] }> {
     const stage = this.plan.stages[index] as PlannedStage;
     this.stageEvents.set(index, events);
-    events.stage?.({ index, name: stage.name, base: stage.baseText });
+    events.stage?.({
+      index,
+      name: stage.name,
+      base: stage.baseText,
+      instructions: stage.instructions.length,
+    });
     const state = await this.initStage(stage);
     const sink = this.finalChain.has(index) ? this.req.layerSink : undefined;
     if (sink && stage.base.kind !== 'stage') for (const l of state.layers) sink.add(l);

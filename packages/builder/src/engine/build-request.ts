@@ -18,7 +18,8 @@ export interface BuildContext {
 
 /** Progress events for adapters (terminal progress, CI logs, job summaries). */
 export interface BuildEvents {
-  stage?(e: { index: number; name?: string; base: string }): void;
+  /** A stage starts; `instructions` is how many it has (for "step n/m" counters). */
+  stage?(e: { index: number; name?: string; base: string; instructions?: number }): void;
   instructionStart?(e: { stage: number; text: string; line: number }): void;
   instructionEnd?(e: {
     stage: number;

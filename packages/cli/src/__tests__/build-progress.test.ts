@@ -135,10 +135,10 @@ describe('kaniko-ts build progress', () => {
       ),
     );
     // the RUN sleeps 0.6 s: the ticker redraws its status line several times meanwhile
-    const runStatus = out.split(REDRAW).filter((s) => /step 2 RUN echo first-output/.test(s));
+    const runStatus = out.split(REDRAW).filter((s) => /step 2\/3 RUN echo first-output/.test(s));
     expect(runStatus.length, out).toBeGreaterThanOrEqual(2);
-    expect(out).toMatch(/✔.* \[stage 1 1\] COPY app.txt \/app\/ .*layer/);
-    expect(out).toMatch(/✔.* \[stage 1 3\] ENV A=1 /);
+    expect(out).toMatch(/✔.* \[stage 1 1\/3\] COPY app.txt \/app\/ .*layer/);
+    expect(out).toMatch(/✔.* \[stage 1 3\/3\] ENV A=1 /);
     expect(out).toContain('│ first-output');
     expect(out).toContain('\x1b[2m'); // dimmed RUN output
     expect(out).toMatch(/digest=sha256:[0-9a-f]{64}/);
@@ -187,11 +187,11 @@ describe('createLiveProgress', () => {
     let out = '';
     let now = 0;
     const live = createLiveProgress({ write: (s) => (out += s), now: () => now, tickMs: 0, columns: 80 });
-    live.event('stage 0: FROM x', { event: 'stage', stage: 0, base: 'x' });
+    live.event('stage 0: FROM x', { event: 'stage', stage: 0, base: 'x', instructions: 4 });
     live.event('s', { event: 'instruction-start', stage: 0, line: 2, text: 'RUN make' });
     now = 1500;
     live.redraw();
-    expect(out.split(REDRAW).at(-1)).toMatch(/\[1 stage 1\] step 1 RUN make.* 1\.5s \(total 1\.5s\)/);
+    expect(out.split(REDRAW).at(-1)).toMatch(/\[1 stage 1\] step 1\/4 RUN make.* 1\.5s \(total 1\.5s\)/);
     live.event('built', { event: 'output', stream: 'stdout' });
     live.event('done', {
       event: 'instruction-end',

@@ -7,7 +7,7 @@ import type { StepContext } from '../step-context.js';
  * message; adapters that render progress (the CLI on a terminal) read the fields.
  */
 export type BuildProgressFields =
-  | { event: 'stage'; stage: number; name?: string; base: string }
+  | { event: 'stage'; stage: number; name?: string; base: string; instructions?: number }
   | { event: 'instruction-start'; stage: number; line: number; text: string }
   | {
       event: 'instruction-end';
@@ -46,6 +46,7 @@ export function progressEvents(ctx: StepContext, cached: Map<string, boolean>): 
         stage: e.index,
         ...(e.name ? { name: e.name } : {}),
         base: e.base,
+        ...(e.instructions !== undefined ? { instructions: e.instructions } : {}),
       }),
     instructionStart: (e) =>
       info(`stage ${e.stage}, line ${e.line}: ${e.text}`, {
