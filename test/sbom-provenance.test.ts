@@ -16,6 +16,7 @@ import {
   seededBaseImages,
   startRegistry,
 } from './harness/index.js';
+import { cycloneDxErrors, spdxErrors } from './sbom/validate.js';
 import { type MockSigstore, startMockSigstore } from './sigstore/mock-sigstore.js';
 
 function inputs<S extends StepSpec>(spec: S, raw: Record<string, string>, env: Record<string, string> = {}) {
@@ -183,15 +184,18 @@ describe('build attaches SBOM and SLSA provenance; verify requires them', () => 
     const fromCli = JSON.parse(readFileSync(standalone['sbom-path'], 'utf8'));
     // Both runs use the same clock; the namespace is derived from the content, so nothing differs.
     expect(fromBuild).toEqual(fromCli);
+    expect(spdxErrors(fromBuild)).toEqual([]);
     const names = (fromBuild.packages as { name: string }[]).map((p) => p.name);
     expect(names).toContain('left-pad');
     expect(names).toContain('dpkg');
 
     // A CycloneDX SBOM attached afterwards by the attest-sbom step (same keyless identity).
-    await attestSbomStep.run(
+    const cdx = await attestSbomStep.run(
       fakeContext({ token: mock.token() }).ctx,
       inputs(attestSbomStep.spec, { ...signing(), image: ref, 'sbom-format': 'cyclonedx-json' }),
     );
+
+    expect(await cycloneDxErrors(JSON.parse(readFileSync(cdx['sbom-path'], 'utf8')))).toEqual([]);
 
     const verified = await verify(ref, 'spdx,cyclonedx,slsa');
     expect(verified.verified).toBe('true');
