@@ -78,6 +78,9 @@ describe('InPlaceExecutor', () => {
       'PATH=/usr/bin:/bin',
     ]);
     expect(lstatSync(cwd).mode & 0o777).toBe(0o755);
+    // no signal ignored or blocked (node ignores SIGPIPE: inherited, `yes | head` would never end)
+    const sig = await run(['sh', '-c', 'grep -E "^Sig(Ign|Blk)" /proc/self/status']);
+    expect(sig.out).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
   it('returns exit codes, 127 for a missing command, and kills background processes', async () => {

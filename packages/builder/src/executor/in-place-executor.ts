@@ -52,7 +52,8 @@ export async function saveHelperRuntime(dir: string, execPath: string): Promise<
  * The helper: reads the run spec from fd 3, changes directory (as root first, like runc, then as the
  * user), sets supplementary groups, gid and uid (libuv's own uid/gid switch clears supplementary
  * groups), looks the command up in the RUN's
- * PATH, then replaces itself with it (`process.execve`: same pid, same process group).
+ * PATH, then replaces itself with it (`process.execve`: same pid, same process group) with every
+ * signal at its default disposition.
  */
 const HELPER = `
 const fs = require('node:fs');
@@ -73,6 +74,10 @@ if (!file.includes('/')) {
   if (!found) fail(127, file + ': executable file not found in $PATH');
   file = found;
 }
+// node ignores SIGPIPE and SIGXFSZ, and ignored signals survive execve (then \`yes | head\` never
+// ends); a handled signal is reset to its default by execve
+process.on('SIGPIPE', () => {});
+process.on('SIGXFSZ', () => {});
 try { process.execve(file, s.argv, s.env); }
 catch (e) { fail(e.code === 'ENOENT' ? 127 : 126, 'exec ' + file + ': ' + e.message); }
 `;
