@@ -287,7 +287,9 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
     const pushed: string[] = [];
     if (opts.push) {
       for (const dest of opts.destinations) {
-        await opts.registry.pushImage(dest, image);
+        await opts.registry.pushImage(dest, image, {
+          onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }),
+        });
         pushed.push(`${repository(dest)}@${digest}`);
       }
     }
@@ -343,7 +345,7 @@ function layerUploader(opts: BuildOptions): LayerUploader {
         opts.registry.pushBlob(
           dest,
           { descriptor: layer.descriptor(), open: () => layer.compressed() },
-          { signal },
+          { signal, onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }) },
         ),
       ),
     ),

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Descriptor, type Digest, type Image, type ImageIndex, isIndexMediaType } from '@kaniko-ts/oci';
 import { repositoryScope } from './auth/authenticator.js';
@@ -20,6 +20,8 @@ export interface PushOptions {
   readonly mountFrom?: readonly string[];
   /** Stops a blob push between requests (a push already sending its body finishes that request). */
   readonly signal?: AbortSignal;
+  /** Told the bytes of each uploaded blob sent so far, as the request body is read. */
+  readonly onProgress?: (progress: { digest: Digest; bytes: number; size: number }) => void;
 }
 
 /** What happened to one blob during a push. */
@@ -123,11 +125,12 @@ async function uploadOnce(
   }
   let location = uploadLocation(start.headers.location, start.url, operation, ref.registry);
   checkAborted(options.signal, operation, ref.registry);
+  const source = options.onProgress ? withProgress(blob, options.onProgress) : blob;
   if (ctx.chunkSize !== undefined && size > ctx.chunkSize) {
-    location = await patchChunks(ctx, ref, blob, location, ctx.chunkSize, scopes, operation);
+    location = await patchChunks(ctx, ref, source, location, ctx.chunkSize, scopes, operation);
     await finish(ctx, ref, location, digest, undefined, 0, scopes, operation);
   } else {
-    await finish(ctx, ref, location, digest, blob, size, scopes, operation);
+    await finish(ctx, ref, location, digest, source, size, scopes, operation);
   }
   return 'uploaded';
 }
@@ -263,6 +266,32 @@ async function finish(
       throw error;
     });
   await response.body.dump();
+}
+
+/** `blob`, whose opened bytes report how much of them was read (`PushOptions.onProgress`). */
+function withProgress(blob: BlobSource, onProgress: NonNullable<PushOptions['onProgress']>): BlobSource {
+  const { digest, size } = blob.descriptor;
+  return {
+    descriptor: blob.descriptor,
+    async open() {
+      const body = await blob.open();
+      if (body instanceof Uint8Array) {
+        onProgress({ digest, bytes: body.byteLength, size });
+        return body;
+      }
+      let bytes = 0;
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          bytes += chunk.length;
+          onProgress({ digest, bytes, size });
+          done(null, chunk);
+        },
+      });
+      body.on('error', (error) => counted.destroy(error));
+      counted.on('close', () => body.destroy());
+      return body.pipe(counted);
+    },
+  };
 }
 
 function uploadLocation(value: string | undefined, base: URL, operation: string, registry: string): URL {

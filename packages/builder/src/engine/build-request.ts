@@ -33,6 +33,8 @@ export interface BuildEvents {
   output?(chunk: Buffer, stream: 'stdout' | 'stderr'): void;
   warning?(w: LintWarning): void;
   info?(message: string): void;
+  /** Bytes of a blob sent to a destination so far (layer uploads during the build, the final push). */
+  push?(e: { destination: string; digest: string; bytes: number; size: number }): void;
 }
 
 /** Secrets for `RUN --mount=type=secret`: a file or an environment value, by id. */

@@ -123,6 +123,44 @@ describe('kaniko-ts build progress', () => {
     ]);
   });
 
+  it('pushes report bytes per blob (JSON progress events up to the blob size)', async () => {
+    const big = join(work, 'big');
+    await mkdir(big, { recursive: true });
+    await writeFile(
+      join(big, 'Dockerfile'),
+      'ARG REGISTRY\nFROM $REGISTRY/base/busybox:latest\nRUN head -c 3000000 /dev/urandom > /big\n',
+    );
+    const r = await inProcess(
+      [
+        'build',
+        '--context',
+        big,
+        '--build-arg',
+        `REGISTRY=${reg().host}`,
+        '--destination',
+        `${reg().host}/cli-progress/push:1`,
+        '--insecure-registry',
+        reg().host,
+        '--log-format',
+        'json',
+      ],
+      {},
+      false,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const progress = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { progress?: string; current?: number; total?: number })
+      .filter((e) => e.progress?.startsWith('pushing '));
+    const layer = progress.filter((e) => (e.total ?? 0) > 3_000_000);
+    expect(layer.length, r.stderr).toBeGreaterThan(2);
+    const currents = layer.map((e) => e.current ?? 0);
+    expect([...currents].sort((a, b) => a - b)).toEqual(currents);
+    expect(currents.at(-1)).toBe(layer[0]?.total);
+    expect(layer[0]?.progress).toContain(`to ${reg().host}/cli-progress/push:1`);
+  });
+
   it('on a pseudo-terminal (script -qfc): the status line is redrawn in place while RUN works', async () => {
     const log = join(work, 'typescript');
     const cmd = [join(repoRoot, 'node_modules', '.bin', 'node'), cli, ...buildArgs('tty')]

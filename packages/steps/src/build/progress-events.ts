@@ -33,6 +33,7 @@ export function progressEvents(ctx: StepContext, cached: Map<string, boolean>): 
     ctx.log.info(message, fields as unknown as Record<string, unknown>);
   // RUN output arrives in arbitrary chunks: lines are completed before they are logged
   const pending = { stdout: '', stderr: '' };
+  const sent = new Map<string, number>();
   const flush = () => {
     for (const stream of ['stdout', 'stderr'] as const) {
       if (pending[stream] !== '') info(pending[stream], { event: 'output', stream });
@@ -77,6 +78,14 @@ export function progressEvents(ctx: StepContext, cached: Map<string, boolean>): 
       const lines = (pending[stream] + chunk.toString('utf8')).split('\n');
       pending[stream] = lines.pop() ?? '';
       for (const line of lines) if (line !== '') info(line, { event: 'output', stream });
+    },
+    // uploads: at most one report per blob and destination per percent
+    push: (e) => {
+      const key = `${e.destination} ${e.digest}`;
+      const percent = e.size > 0 ? Math.floor((e.bytes / e.size) * 100) : 100;
+      if ((sent.get(key) ?? -1) >= percent) return;
+      sent.set(key, percent);
+      ctx.log.progress(`pushing ${e.digest.slice(7, 19)} to ${e.destination}`, e.bytes, e.size);
     },
     // builder notes are debug lines, except those it marks as warnings (e.g. xattrs dropped)
     info: (m) => (m.startsWith('warning: ') ? ctx.log.warn(m.slice('warning: '.length)) : ctx.log.debug(m)),
