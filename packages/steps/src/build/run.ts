@@ -99,10 +99,8 @@ export interface BuildResult {
 }
 
 /** Options the builder has no equivalent for yet; set to a non-default value they are reported, not silently dropped. */
-function unsupported(request: BuildRequest): string[] {
+function unsupported(_request: BuildRequest): string[] {
   const out: string[] = [];
-  if (request.compressionLevel !== undefined) out.push('compression-level');
-  if (request.noPushCache) out.push('no-push-cache');
   return out;
 }
 
@@ -150,6 +148,7 @@ export async function callBuild(request: BuildRequest, ctx: StepContext): Promis
     labels: request.labels,
     reproducible: request.reproducible,
     compression: request.compression,
+    noPushCache: request.noPushCache,
     skipPushPermissionCheck: request.skipPushPermissionCheck,
     dryRun: request.dryRun,
     annotations: request.annotations,
@@ -181,6 +180,7 @@ export async function callBuild(request: BuildRequest, ctx: StepContext): Promis
     cache: request.cache.enabled || undefined,
     cacheRepo: request.cache.enabled ? request.cache.repo : undefined,
     cacheTtlMs: request.cache.enabled ? durationMs(request.cache.ttl) : undefined,
+    compressionLevel: request.compressionLevel,
   };
   for (const [k, v] of Object.entries(optional))
     if (v !== undefined) (options as unknown as Record<string, unknown>)[k] = v;
