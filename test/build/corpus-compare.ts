@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { buildah, podmanRun } from '../harness/index.js';
+import { buildah, podmanRun, type RegistryInfo, skopeo } from '../harness/index.js';
 import { type CorpusCase, prepareContext } from './corpus-case.js';
 import { CONFIG_FIELDS, diffTrees, type FlatImage, normalizeField } from './image-tree.js';
 
@@ -41,6 +41,23 @@ export async function buildahBuild(
   if (bud.exitCode !== 0) throw new Error(`buildah bud failed:\n${bud.stderr.slice(-2000)}`);
   const push = await buildah(['push', '--tls-verify=false', tag, `docker://${destination}`]);
   if (push.exitCode !== 0) throw new Error(`buildah push failed:\n${push.stderr}`);
+}
+
+/**
+ * Buildah's image of the case at `destination`, built unless this run's registry already has it (the
+ * corpus runner pushes every case's Buildah image there; the registry lives for one test run).
+ */
+export async function reuseOrBuildahBuild(
+  c: CorpusCase,
+  destination: string,
+  opts: { registryHost: string; workDir: string; registry: RegistryInfo },
+): Promise<'reused' | 'built'> {
+  const seen = await skopeo(['inspect', '--tls-verify=false', '--raw', `docker://${destination}`], {
+    registry: opts.registry,
+  });
+  if (seen.exitCode === 0) return 'reused';
+  await buildahBuild(c, destination, opts);
+  return 'built';
 }
 
 /** Same file tree and runtime config as Buildah's image, apart from the case's documented differences. */

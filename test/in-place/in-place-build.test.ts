@@ -9,9 +9,9 @@ import { RegistryClient } from '@kaniko-ts/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CorpusCase, loadCorpus, prepareContext } from '../build/corpus-case.js';
 import {
-  buildahBuild,
   expectCaseConfig,
   expectSameAsBuildah,
+  reuseOrBuildahBuild,
   runCaseChecks,
 } from '../build/corpus-compare.js';
 import { flattenRemoteImage } from '../build/image-tree.js';
@@ -47,6 +47,7 @@ const IN_PLACE_CASES = [
   'replace-dir-with-link',
   'replace-file-with-dir',
   'run-background-daemon',
+  'run-large-file',
   'scratch-image',
   'setuid-copy-from',
   'shell-instruction',
@@ -328,11 +329,14 @@ describe('corpus in place', () => {
       const host = registry().host;
       await mkdir(work(), { recursive: true });
       for (const pre of c.pre ?? []) await preBuild(c, pre.dockerfile, `${host}/${pre.tag}`);
-      const buildahRef = `${host}/corpus-buildah/${c.name}:in-place`;
+      // the corpus runner's Buildah image of the case when this run already made it
+      const buildahRef = `${host}/corpus-buildah/${c.name}:latest`;
       const theirs = c.buildah
-        ? await buildahBuild(c, buildahRef, { registryHost: host, workDir: work() }).then(() =>
-            flattenRemoteImage(buildahRef, registry()),
-          )
+        ? await reuseOrBuildahBuild(c, buildahRef, {
+            registryHost: host,
+            workDir: work(),
+            registry: registry(),
+          }).then(() => flattenRemoteImage(buildahRef, registry()))
         : undefined;
       const context = join(work(), `${c.name}-ctx`);
       await prepareContext(c, context);
