@@ -92,8 +92,8 @@ describe('builderIdOf', () => {
   });
 });
 
-/** `kaniko-ts attest --type slsa` without a predicate, key-signed, against a real registry. */
-describe('attest step: provenance of the CI run', () => {
+/** Provenance signed with a cosign key against a real registry: `kaniko-ts attest --type slsa` and the build step. */
+describe('provenance with a cosign key', () => {
   let registry: RunningRegistry;
   let dir: string;
   beforeAll(async () => {
@@ -193,5 +193,47 @@ describe('attest step: provenance of the CI run', () => {
         finishedOn: '1970-01-01T00:00:00Z',
       },
     });
+  });
+  it('build with a cosign key: sign, sbom and provenance in one step, verified by the public key', async () => {
+    const { ctx } = fakeContext();
+    const keys = await generateKeyPairStep.run(
+      ctx,
+      inputs(
+        generateKeyPairStep.spec,
+        { 'output-key-prefix': join(dir, 'build-key') },
+        { COSIGN_PASSWORD: '' },
+      ),
+    );
+    const keyEnv = { COSIGN_PRIVATE_KEY: keys['private-key-path'], COSIGN_PASSWORD: '' };
+    const raw = {
+      insecure: 'true',
+      'tlog-upload': 'false',
+      context: join(dir, 'ctx'),
+      tags: `${registry.host}/p/keyed:1`,
+      sign: 'true',
+      sbom: 'true',
+      provenance: 'true',
+    };
+    const built = await buildStep.run(ctx, inputs(buildStep.spec, raw, keyEnv));
+    expect(built['provenance-ref']).toContain(registry.host);
+    const verified = await verifyStep.run(
+      fakeContext().ctx,
+      inputs(verifyStep.spec, {
+        insecure: 'true',
+        image: built['image-ref'],
+        'ignore-tlog': 'true',
+        key: keys['public-key-path'],
+        'require-attestation': 'spdx,slsa',
+      }),
+    );
+    expect(verified.attestations.split(',').sort()).toEqual([
+      'https://slsa.dev/provenance/v1',
+      'https://spdx.dev/Document',
+    ]);
+    // Without a push there is nothing to attest: skipped with a warning, not an error.
+    const dry = fakeContext();
+    const out = await buildStep.run(dry.ctx, inputs(buildStep.spec, { ...raw, push: 'false' }, keyEnv));
+    expect(out['provenance-ref']).toBe('');
+    expect(dry.record.warnings.map((w) => w.message)).toContain('provenance needs a pushed image: skipped');
   });
 });
