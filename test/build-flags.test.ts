@@ -141,4 +141,18 @@ describe('build flags kaniko users pass', () => {
     }
     expect(modes).toEqual({ full: '700', time: '755' });
   });
+
+  it('--snapshot-mode with overlay snapshots: said not to apply, as a warning', async () => {
+    const notes: string[] = [];
+    await build({
+      ...options(`${reg().host}/flags/mode-overlay:1`),
+      push: false,
+      snapshotter: 'overlay',
+      snapshotMode: 'redo',
+      events: { info: (m) => notes.push(m) },
+    });
+    expect(notes).toContain(
+      'warning: --snapshot-mode=redo does not apply: overlay snapshots take the upper directory as the change',
+    );
+  });
 });

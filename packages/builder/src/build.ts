@@ -219,7 +219,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
     if (xattrs.kind !== 'native') opts.events?.info?.(`warning: ${xattrs.message}`);
     if ((opts.snapshotMode ?? 'full') !== 'full' && snapshotter.snapshotter.kind === 'overlay')
       opts.events?.info?.(
-        `--snapshot-mode=${opts.snapshotMode} does not apply: overlay snapshots take the upper directory as the change`,
+        `warning: --snapshot-mode=${opts.snapshotMode} does not apply: overlay snapshots take the upper directory as the change`,
       );
     // the final image's layers are uploaded while the build goes on (see LayerUploader)
     const uploader =
