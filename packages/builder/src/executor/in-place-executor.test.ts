@@ -3,9 +3,11 @@ import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { Layer } from '@kaniko-ts/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuilderError } from '../builder-error.js';
-import { InPlaceRoot } from '../rootfs/in-place-root.js';
+import { InPlaceRoot, type InPlaceStage } from '../rootfs/in-place-root.js';
 import { inPlaceIgnoredPaths, parseMountInfo } from '../snapshot/ignore-list.js';
 import type { RunOptions } from './executor.js';
 import { containerEvidence } from './in-place-container.js';
@@ -212,6 +214,41 @@ describe('in-place ignore list and root', () => {
     expect(existsSync(join(outside, 'precious'))).toBe(true);
     expect(r.ignore('mnt/volume/x')).toBe(true);
     expect(r.ignore('mnt')).toBe(false);
+  });
+});
+
+describe('InPlaceRoot stage switching', () => {
+  it('cleans and extracts on a switch, continues for FROM the stage in the root, re-extracts for COPY --from', async () => {
+    const root = join(base, 'switch-root');
+    await mkdir(join(root, 'keep'), { recursive: true });
+    const calls: string[] = [];
+    const layer = (name: string) =>
+      ({ uncompressed: async () => Readable.from([Buffer.from(name)]) }) as unknown as Layer;
+    const [l1, l2, l3] = [layer('l1'), layer('l2'), layer('l3')];
+    const r = new InPlaceRoot({
+      root,
+      ignored: ['/keep'],
+      stagesDir: join(base, 'switch-stages'),
+      extract: async (dir, tar, ignore) => {
+        const name = String(await tar.toArray());
+        calls.push(`${dir === root ? 'root' : 'copy'}:${name}:${ignore ? 'ignoring' : 'all'}`);
+        if (dir === root) await writeFile(join(root, name), name);
+      },
+    });
+    const a = { plan: { index: 0 }, layers: [l1] as Layer[] } as InPlaceStage;
+    const b = { plan: { index: 1 }, layers: [l1, l2] as Layer[] } as InPlaceStage;
+    const c = { plan: { index: 2 }, layers: [l3] as Layer[] } as InPlaceStage;
+    expect(await r.rootfs(a)).toBe(root);
+    expect(await r.rootfs(a)).toBe(root);
+    await r.rootfs(b); // FROM a: a's files stay, only l2 is added
+    expect((await readdir(root)).sort()).toEqual(['keep', 'l1', 'l2']);
+    expect([a.rootfs, b.rootfs]).toEqual([undefined, root]);
+    await r.rootfs(c); // another base: cleaned first
+    expect((await readdir(root)).sort()).toEqual(['keep', 'l3']);
+    const copy = await r.stageRoot(a);
+    expect(copy).not.toBe(root);
+    expect(await r.stageRoot(a)).toBe(copy);
+    expect(calls).toEqual(['root:l1:ignoring', 'root:l2:ignoring', 'root:l3:ignoring', 'copy:l1:all']);
   });
 });
 
