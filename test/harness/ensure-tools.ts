@@ -63,6 +63,8 @@ export const TEST_TOOLS: readonly ToolSpec[] = [
   onPath('objcopy', 'binutils'),
   // gitlab-ci-local's shell executor copies the project with rsync
   onPath('rsync', 'rsync'),
+  // the GitHub action's non-root runner test escalates through sudo -n
+  onPath('sudo', 'sudo'),
 ];
 
 /** Extra tools only the benchmarks need (`/usr/bin/time -v` for peak RSS). */
