@@ -87,7 +87,12 @@ export function progressEvents(ctx: StepContext, cached: Map<string, boolean>): 
       sent.set(key, percent);
       ctx.log.progress(`pushing ${e.digest.slice(7, 19)} to ${e.destination}`, e.bytes, e.size);
     },
-    // builder notes are debug lines, except those it marks as warnings (e.g. xattrs dropped)
-    info: (m) => (m.startsWith('warning: ') ? ctx.log.warn(m.slice('warning: '.length)) : ctx.log.debug(m)),
+    // builder notes are debug lines, except those it marks as warnings (e.g. xattrs dropped) and
+    // the executor/snapshotter choice, which users need to see to know how their build ran
+    info: (m) => {
+      if (m.startsWith('warning: ')) ctx.log.warn(m.slice('warning: '.length));
+      else if (m.startsWith('executor: ')) ctx.log.info(m);
+      else ctx.log.debug(m);
+    },
   };
 }
