@@ -173,9 +173,12 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
       };
     }
     checkCompressionLevel(opts);
-    if (opts.push && !opts.skipPushPermissionCheck) {
-      await Promise.all(opts.destinations.map((d) => opts.registry.checkPushPermission(d)));
-    }
+    // the push-permission check runs while the executor and snapshotter are probed; awaited before building
+    const permission =
+      opts.push && !opts.skipPushPermissionCheck
+        ? Promise.all(opts.destinations.map((d) => opts.registry.checkPushPermission(d)))
+        : undefined;
+    permission?.catch(() => undefined);
     const executor = await setupExecution({
       executor: opts.executor,
       force: opts.force,
@@ -221,6 +224,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
       opts.events?.info?.(
         `warning: --snapshot-mode=${opts.snapshotMode} does not apply: overlay snapshots take the upper directory as the change`,
       );
+    await permission;
     // the final image's layers are uploaded while the build goes on (see LayerUploader)
     const uploader =
       opts.push && opts.destinations.length > 0 && !opts.singleSnapshot ? layerUploader(opts) : undefined;

@@ -225,6 +225,29 @@ describe('mapLimit', () => {
 });
 
 describe('LocalDirLayerCache', () => {
+  it('checks only the size of a blob over 16 MiB on lookup; its bytes are verified when read', async () => {
+    const subject = subjects[0]!;
+    const cache = subject.make();
+    // 20 MiB of random bytes: stays over 16 MiB compressed
+    const big = await layerFromStream(
+      (async function* () {
+        const { randomBytes } = await import('node:crypto');
+        for (let i = 0; i < 20; i++) yield randomBytes(1 << 20);
+      })(),
+      { compression: 'gzip', dir: work },
+    );
+    expect(big.descriptor().size).toBeGreaterThan(16 * 1024 * 1024);
+    await cache.put(key('big'), big, { createdBy: 'RUN big', emptyLayer: false });
+    await subject.corrupt(cache, big.descriptor().digest);
+    const hit = (await cache.get([key('big')])).get(key('big'));
+    expect(hit).toBeDefined(); // same size: only reading can tell
+    await expect(bytes(hit!.layer!)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    // a short blob is a miss at lookup
+    const path = join((cache as LocalDirLayerCache).dir, 'blobs/sha256', digestHex(big.descriptor().digest));
+    await writeFile(path, Buffer.alloc(1000));
+    expect((await cache.get([key('big')])).has(key('big'))).toBe(false);
+  });
+
   it('lets readers run while writers store: every answer is a miss or a complete, verified hit', async () => {
     const cache = new LocalDirLayerCache(join(work, 'busy'));
     const layers = await Promise.all([0, 1, 2].map((i) => whiteoutLayer(`busy ${i}`)));

@@ -38,13 +38,16 @@ interface EntryFile {
   layer?: { mediaType: string; digest: Digest; size: number; diffId: Digest; uncompressedSize?: number };
 }
 
+/** Blobs up to this size are hashed on every lookup; larger ones are verified as they are read. */
+const EAGER_VERIFY_MAX = 16 * 1024 * 1024;
+
 /**
  * A layer cache in a local directory (`--cache-dir`, or a directory that CI caches between runs):
  * `blobs/sha256/<hex>` holds compressed layer blobs by digest, `entries/<k0k1>/<key>.json` the
  * entry of each key. Every file is written to `tmp/` and renamed into place, so readers never see
  * half a file and concurrent builds writing the same key both leave a complete entry (the last
- * rename wins). On read every blob is hashed: a blob that does not match its digest is removed and
- * the entry is a miss.
+ * rename wins). On read every blob up to 16 MiB is hashed (one that does not match its digest is
+ * removed and the entry is a miss); larger blobs are size-checked and verified as they are read.
  */
 export class LocalDirLayerCache implements LayerCache {
   readonly dir: string;
@@ -125,8 +128,20 @@ export class LocalDirLayerCache implements LayerCache {
     };
   }
 
-  /** Hashes a blob file; a missing, short or corrupted blob is removed and reported. */
+  /**
+   * Hashes a blob file; a missing, short or corrupted blob is removed and reported. Blobs larger
+   * than `EAGER_VERIFY_MAX` only have their size checked here: hashing 200 MB on every lookup would
+   * cost a fully cached build more than the build itself, and the layer verifies its bytes against
+   * the digest whenever they are read (extraction or push), failing with a digest mismatch.
+   */
   private async blobIntact(path: string, digest: Digest, size: number): Promise<boolean> {
+    if (size > EAGER_VERIFY_MAX) {
+      const st = await stat(path).catch(() => undefined);
+      if (st?.size === size) return true;
+      if (st) this.warn(`reading cache blob ${digest}: ${st.size} bytes, expected ${size}; removed`);
+      await rm(path, { force: true });
+      return false;
+    }
     const hash = digestStream();
     try {
       await pipeline(createReadStream(path), hash, async (src: AsyncIterable<Buffer>) => {
