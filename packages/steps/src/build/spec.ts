@@ -34,7 +34,7 @@ export const buildSpec = /* @__PURE__ */ defineSpec({
     'no-push-cache': {
       type: 'boolean',
       default: false,
-      description: 'Do not push cache layers when not pushing.',
+      description: 'Use the layer cache read-only: cached layers are used, no new ones are pushed.',
     },
     'tar-path': { type: 'string', description: 'Also write the image as a docker-archive tarball here.' },
     'oci-layout-path': {
