@@ -78,13 +78,12 @@ const KANIKO_FLAGS = [
 ];
 const NOT_NEEDED = {
   bucket: 'use a local context or tar://',
-  cleanup: 'builds never touch / (private root per build)',
+  cleanup: 'always on: in place, / is cleaned between stages (ignore list kept); chroot builds use a private root',
   'compressed-caching': 'layers are streamed, not held in memory',
-  force: 'no container check needed',
   git: 'check out the repository first (actions/checkout, GitLab clone)',
-  'ignore-var-run': 'the build root is private; nothing of the job leaks in',
+  'ignore-var-run': 'always on: /var/run and /run are never snapshotted in place; chroot builds never see them',
   'image-fs-extract-retry': 'see image-download-retry',
-  'kaniko-dir': 'no /kaniko directory',
+  'kaniko-dir': 'the executor directory is where the CLI bundle lives, always ignored in place',
   'skip-unused-stages': 'always on: unused stages are never built',
   'use-new-run': 'snapshot-mode picks the detection method',
 };
