@@ -98,12 +98,6 @@ export interface BuildResult {
   inventory?: InventoryWithWarnings;
 }
 
-/** Options the builder has no equivalent for yet; set to a non-default value they are reported, not silently dropped. */
-function unsupported(_request: BuildRequest): string[] {
-  const out: string[] = [];
-  return out;
-}
-
 /** Go-style durations as kaniko's --cache-ttl takes them (`336h`, `90m`, `1h30m`); undefined when empty. */
 export function durationMs(text: string): number | undefined {
   if (text.trim() === '') return undefined;
@@ -122,9 +116,6 @@ export function durationMs(text: string): number | undefined {
 
 /** The one library call: `build` from @kaniko-ts/builder. */
 export async function callBuild(request: BuildRequest, ctx: StepContext): Promise<BuildResult> {
-  const ignored = unsupported(request);
-  if (ignored.length > 0)
-    ctx.log.warn(`not supported by this builder yet, ignored: ${ignored.map((f) => `--${f}`).join(', ')}`);
   const registry = createRegistryClient(request.registry, request.destinations);
   const sbom = request.catalog ? await startBuildSbom(registry, ctx.tempDir) : undefined;
   const cached = new Map<string, boolean>();
