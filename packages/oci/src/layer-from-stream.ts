@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { close, createReadStream, open, write } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, type Readable, type Transform, type Writable } from 'node:stream';
+import { PassThrough, type Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Digest, digestHex, digestStream, sha256 } from './digest.js';
 import { createCompressor, type GzipCompressorOptions } from './internal/compression.js';
 import { createGzipPool, type GzipPool } from './internal/gzip-pool.js';
+import { ParallelGzip } from './internal/parallel-gzip.js';
 import { bytesStream, readAll } from './internal/streams.js';
 import { type Layer, layerFromBlob } from './layer.js';
 import { type Compression, layerCompression, layerMediaType } from './media-types.js';
@@ -84,13 +85,16 @@ export async function layerFromStream(
     : join(dir, `.layer-${randomBytes(8).toString('hex')}.partial`);
   const uncompressedHash = digestStream();
   const compressedHash = digestStream();
+  const stages = createCompressor(compression, opts.level, gzipOptions(opts));
+  // the blob file is the only consumer of the compressed chunks: it hands each back once written
+  const gzip = stages.find((s): s is ParallelGzip => s instanceof ParallelGzip);
   try {
     await pipeline([
       source,
       uncompressedHash,
-      ...createCompressor(compression, opts.level, gzipOptions(opts)),
+      ...stages,
       compressedHash,
-      createWriteStream(tmp),
+      new FileSink(tmp, gzip?.recycleOutput()),
     ] as unknown as [Readable, ...Transform[], Writable]);
   } catch (cause) {
     await rm(tmp, { force: true });
@@ -107,6 +111,57 @@ export async function layerFromStream(
     diffId: diff.digest,
     uncompressedSize: diff.size,
   });
+}
+
+/**
+ * Writes chunks to a new file, like `createWriteStream`, and tells `release` when a chunk's bytes
+ * are on their way to the file (so the compressor may reuse its buffer).
+ */
+class FileSink extends Writable {
+  readonly #path: string;
+  readonly #release: ((chunk: Uint8Array) => void) | undefined;
+  #fd = -1;
+
+  constructor(path: string, release?: (chunk: Uint8Array) => void) {
+    super();
+    this.#path = path;
+    this.#release = release;
+  }
+
+  override _construct(cb: (error?: Error | null) => void): void {
+    open(this.#path, 'w', (err, fd) => {
+      if (!err) this.#fd = fd;
+      cb(err);
+    });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (error?: Error | null) => void): void {
+    const next = (off: number): void => {
+      if (off >= chunk.byteLength) {
+        this.#release?.(chunk);
+        cb();
+        return;
+      }
+      write(this.#fd, chunk, off, chunk.byteLength - off, null, (err, n) => (err ? cb(err) : next(off + n)));
+    };
+    next(0);
+  }
+
+  override _final(cb: (error?: Error | null) => void): void {
+    const fd = this.#fd;
+    this.#fd = -1;
+    close(fd, (err) => cb(err));
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    if (this.#fd < 0) {
+      cb(err);
+      return;
+    }
+    const fd = this.#fd;
+    this.#fd = -1;
+    close(fd, () => cb(err));
+  }
 }
 
 function extension(compression: Compression): string {

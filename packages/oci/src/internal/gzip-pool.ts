@@ -33,6 +33,11 @@ export interface DeflateBlock {
   level: number;
   /** The last block ends the deflate stream (Z_FINISH); others end with a sync flush. */
   final: boolean;
+  /**
+   * Where to copy the result (a caller-recycled buffer): when it is large enough the promise
+   * resolves to a view of it, so a block allocates nothing. Otherwise a fresh buffer.
+   */
+  target?: Buffer;
 }
 
 /**
@@ -42,13 +47,17 @@ export interface DeflateBlock {
  */
 export interface GzipPool {
   readonly threads: number;
-  /** Raw deflate bytes of the block (a copy: the slot can be reused when this resolves). */
+  /**
+   * Raw deflate bytes of the block (a copy, into `block.target` when it fits: the slot can be reused
+   * when this resolves).
+   */
   deflate(block: DeflateBlock): Promise<Buffer>;
   close(): Promise<void>;
 }
 
 interface Pending {
   output: SharedArrayBuffer;
+  target: Buffer | undefined;
   resolve(r: Buffer): void;
   reject(e: Error): void;
 }
@@ -56,6 +65,13 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+}
+
+function copyOut(output: SharedArrayBuffer, length: number, target: Buffer | undefined): Buffer {
+  const bytes = new Uint8Array(output, 0, length);
+  if (!target || target.byteLength < length) return Buffer.from(bytes);
+  target.set(bytes);
+  return target.subarray(0, length);
 }
 
 /** A pool of `threads` workers (default: `os.availableParallelism()`). */
@@ -82,7 +98,7 @@ export function createGzipPool(opts: { threads?: number } = {}): GzipPool {
       slot.pending.delete(m.id);
       if (slot.pending.size === 0) worker.unref();
       if (m.overflow) p.resolve(Buffer.from(m.overflow));
-      else if (m.length !== undefined) p.resolve(Buffer.from(new Uint8Array(p.output, 0, m.length)));
+      else if (m.length !== undefined) p.resolve(copyOut(p.output, m.length, p.target));
       else p.reject(new OciError('INVALID_ARGUMENT', `compressing gzip block: ${m.error ?? 'no output'}`));
     });
     worker.on('error', (err) =>
@@ -113,7 +129,7 @@ export function createGzipPool(opts: { threads?: number } = {}): GzipPool {
       const slot = pick();
       const id = nextId++;
       return new Promise<Buffer>((resolve, reject) => {
-        slot.pending.set(id, { output: block.slot.output, resolve, reject });
+        slot.pending.set(id, { output: block.slot.output, target: block.target, resolve, reject });
         if (slot.pending.size === 1) slot.worker.ref();
         const { slot: shared, dictLength, length, level, final } = block;
         slot.worker.postMessage({ id, slot: shared, dictLength, length, level, final });

@@ -1,5 +1,5 @@
 import { createCipheriv, createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -194,5 +194,40 @@ describe('ParallelGzip: incompressible blocks', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('parallel gzip output recycling', () => {
+  it('reuses released output buffers and writes the same bytes as without recycling', async () => {
+    const input = data(40 * 64 * KIB + 999, 7);
+    const expected = await parallel(input, small);
+    const gz = new ParallelGzip(small);
+    const release = gz.recycleOutput();
+    const out: Buffer[] = [];
+    const backing = new Set<ArrayBufferLike>();
+    // a Writable sees every pushed chunk as it is (an async iterator may concatenate them)
+    const sink = new Writable({
+      write(b: Buffer, _enc, cb) {
+        out.push(Buffer.from(b)); // a copy: the chunk's buffer is handed back right away
+        backing.add(b.buffer);
+        release(b);
+        cb();
+      },
+    });
+    await pipeline(Readable.from([input]), gz, sink);
+    expect(Buffer.concat(out).equals(expected)).toBe(true);
+    expect(zlib.gunzipSync(Buffer.concat(out)).equals(input)).toBe(true);
+    // 41 blocks plus header and trailer went through far fewer buffers
+    expect(out.length).toBeGreaterThan(40);
+    expect(backing.size).toBeLessThan(out.length / 2);
+  });
+
+  it('never reuses a buffer the consumer keeps', async () => {
+    const input = data(20 * 64 * KIB, 8);
+    const expected = await parallel(input, small);
+    const gz = new ParallelGzip(small);
+    gz.recycleOutput(); // opted in, but nothing is released
+    const kept = await compress(input, [gz]);
+    expect(kept.equals(expected)).toBe(true);
   });
 });

@@ -51,6 +51,10 @@ export class ParallelGzip extends Transform {
   #tail: Promise<void> = Promise.resolve();
   #error: Error | undefined;
   #wake: (() => void) | undefined;
+  /** Output buffers the consumer handed back (see `recycleOutput`), and every one made for that. */
+  #recycling = false;
+  #outFree: Buffer[] = [];
+  #outOwned = new Map<ArrayBufferLike, Buffer>();
 
   constructor(opts: ParallelGzipOptions = {}) {
     super();
@@ -66,6 +70,32 @@ export class ParallelGzip extends Transform {
         'INVALID_ARGUMENT',
         `creating gzip compressor: block size ${this.#blockSize} < 64 KiB`,
       );
+  }
+
+  /**
+   * Opts in to output recycling: the compressed blocks this stream pushes are then views of a few
+   * buffers it reuses, and the consumer must call the returned function with each chunk once it no
+   * longer needs its bytes (chunks it never releases are simply not reused). Without this, every
+   * block is a fresh buffer, freed only when V8's external-memory trigger fires.
+   */
+  recycleOutput(): (chunk: Uint8Array) => void {
+    this.#recycling = true;
+    return (chunk) => {
+      const whole = this.#outOwned.get(chunk.buffer);
+      if (whole && chunk.byteOffset === 0 && !this.#outFree.includes(whole)) this.#outFree.push(whole);
+    };
+  }
+
+  /** A buffer for the next block's output: a released one, a new recycled one, or none. */
+  #outTarget(maxInFlight: number): Buffer | undefined {
+    if (!this.#recycling) return undefined;
+    const free = this.#outFree.pop();
+    if (free) return free;
+    // enough for every block in flight plus those waiting downstream; past that, fresh copies
+    if (this.#outOwned.size >= maxInFlight + 8) return undefined;
+    const b = Buffer.allocUnsafeSlow(this.#blockSize + (this.#blockSize >>> 4) + 4096);
+    this.#outOwned.set(b.buffer, b);
+    return b;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -153,7 +183,15 @@ export class ParallelGzip extends Transform {
     if (this.#error) throw this.#error;
     const slot = this.#slot ?? this.#takeSlot();
     const length = this.#fill;
-    const task = pool.deflate({ slot, dictLength: this.#dictLength, length, level: this.#level, final });
+    const target = this.#outTarget(maxInFlight);
+    const task = pool.deflate({
+      slot,
+      dictLength: this.#dictLength,
+      length,
+      level: this.#level,
+      final,
+      ...(target ? { target } : {}),
+    });
     this.#inFlight++;
     this.#slot = undefined;
     this.#fill = 0;
@@ -171,6 +209,8 @@ export class ParallelGzip extends Transform {
     this.#tail = Promise.all([this.#tail, task]).then(
       ([, output]) => {
         this.#inFlight--;
+        // a block that did not fit its target went to a fresh buffer: the target is free again
+        if (target && output.buffer !== target.buffer) this.#outFree.push(target);
         if (!this.#error) this.push(output);
         this.#free.push(slot);
         this.#wakeUp();
@@ -198,6 +238,8 @@ export class ParallelGzip extends Transform {
     trailer.writeUInt32LE(this.#size % 2 ** 32, 4);
     this.push(trailer);
     this.#free = [];
+    this.#outFree = [];
+    this.#outOwned.clear();
     await this.#closePool();
   }
 
