@@ -17,7 +17,12 @@ export interface TreeEntry {
   size: number;
   sha256?: string;
   link?: string;
+  /** The bytes of a regular file of at most KEPT_CONTENT bytes (to say how small files differ). */
+  content?: Buffer;
 }
+
+/** Regular files up to this size keep their content in the tree (account databases, config files). */
+export const KEPT_CONTENT = 8 * 1024;
 
 export interface FlatImage {
   tree: Map<string, TreeEntry>;
@@ -102,9 +107,15 @@ async function applyLayer(tree: Map<string, TreeEntry>, file: string, mediaType:
       return done();
     }
     const hash = createHash('sha256');
-    stream.on('data', (d: unknown) => hash.update(d as Buffer));
+    const chunks: Buffer[] = [];
+    const keep = entry.size <= KEPT_CONTENT;
+    stream.on('data', (d: unknown) => {
+      hash.update(d as Buffer);
+      if (keep) chunks.push(d as Buffer);
+    });
     stream.on('end', () => {
       entry.sha256 = hash.digest('hex');
+      if (keep) entry.content = Buffer.concat(chunks);
       tree.set(name, entry);
       next();
     });
@@ -116,7 +127,7 @@ async function applyLayer(tree: Map<string, TreeEntry>, file: string, mediaType:
   for (const [name, target] of hardlinks) {
     const t = tree.get(target);
     const e = tree.get(name);
-    if (t && e) Object.assign(e, { size: t.size, sha256: t.sha256 });
+    if (t && e) Object.assign(e, { size: t.size, sha256: t.sha256, content: t.content });
   }
 }
 
