@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import { createBuildPlan, createIgnoreMatcher } from '@kaniko-ts/dockerfile';
 import {
   type Compression,
@@ -22,14 +23,17 @@ import type { DirectoryContext } from './context/directory-context.js';
 import { openDirectoryContext, openTarContext } from './context/tar-context.js';
 import { baseLayerCount, finishImage } from './engine/assemble-image.js';
 import { buildImage } from './engine/build-image.js';
-import type { BuildEvents, SecretSource } from './engine/build-request.js';
+import type { BuildEvents, BuildResult, SecretSource } from './engine/build-request.js';
 import { describeBuild } from './engine/describe-build.js';
 import { LayerUploader } from './engine/layer-uploader.js';
-import { setupExecution } from './rootfs/in-place-setup.js';
+import type { Executor, RunOptions } from './executor/executor.js';
+import { type ExecutionSetup, setupExecution } from './rootfs/in-place-setup.js';
 import { describeXattrSupport } from './rootfs/xattrs.js';
-import { detectSnapshotter } from './snapshot/detect-snapshotter.js';
+import { type DetectedSnapshotter, detectSnapshotter } from './snapshot/detect-snapshotter.js';
 import { DEFAULT_IGNORED_PATHS, ignoreMatcher } from './snapshot/ignore-list.js';
+import type { LayerWriteOptions, SnapshotStats } from './snapshot/layer-writer.js';
 import { OverlaySnapshotter } from './snapshot/overlay-snapshotter.js';
+import type { Snapshotter } from './snapshot/snapshotter.js';
 import { type SnapshotMode, StatWalkSnapshotter } from './snapshot/stat-walk-snapshotter.js';
 
 /** Everything `kaniko-ts build` does, as one library call. */
@@ -179,96 +183,76 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
         ? Promise.all(opts.destinations.map((d) => opts.registry.checkPushPermission(d)))
         : undefined;
     permission?.catch(() => undefined);
-    const executor = await setupExecution({
-      executor: opts.executor,
-      force: opts.force,
-      env: opts.env ?? {},
-      workDir,
-      keep: [
-        opts.context,
-        opts.cacheDir,
-        opts.tarPath,
-        opts.ociLayoutPath,
-        opts.digestFile,
-        opts.imageNameWithDigestFile,
-        opts.imageNameTagWithDigestFile,
-        ...Object.values(opts.secrets ?? {}).map((s) => ('file' in s ? s.file : undefined)),
-        ...(opts.keepPaths ?? []),
-      ],
-      ignorePaths: opts.ignorePaths,
-      executorDir: opts.executorDir,
-      onInfo: (m) => opts.events?.info?.(m),
-    });
-    // --ignore-path applies to every snapshotter; in place, the whole in-place ignore list does
-    const ignore =
-      executor.inPlace?.ignore ?? ignoreMatcher([...DEFAULT_IGNORED_PATHS, ...(opts.ignorePaths ?? [])]);
-    const snapshotter =
-      opts.snapshotter === 'stat-walk' || executor.inPlace
-        ? {
-            snapshotter: new StatWalkSnapshotter({ mode: opts.snapshotMode, ignore }),
-            reason: executor.inPlace
-              ? 'stat-walk snapshots of / (in place: no overlay mounts)'
-              : 'stat-walk snapshots: requested',
-          }
-        : await detectSnapshotter({ stateDir: join(workDir, 'snapshots'), mode: opts.snapshotMode, ignore });
-    if (opts.snapshotter === 'overlay' && snapshotter.snapshotter.kind !== 'overlay') {
-      throw new BuilderError(
-        'OVERLAY_UNAVAILABLE',
-        `overlay snapshots were requested but are not available: ${snapshotter.reason}`,
-      );
-    }
-    opts.events?.info?.(`executor: ${executor.reason}; ${snapshotter.reason}`);
-    const xattrs = await describeXattrSupport();
-    if (xattrs.kind !== 'native') opts.events?.info?.(`warning: ${xattrs.message}`);
-    if ((opts.snapshotMode ?? 'full') !== 'full' && snapshotter.snapshotter.kind === 'overlay')
-      opts.events?.info?.(
-        `warning: --snapshot-mode=${opts.snapshotMode} does not apply: overlay snapshots take the upper directory as the change`,
-      );
+    // with a layer cache, the executor and snapshotter are probed (an `unshare` spawn, an overlay test
+    // mount) only when a RUN has to run: a build whose every RUN is a cache hit never pays for them.
+    // COPY/ADD misses need neither (a scratch root is extracted without the executor).
+    const lazy = opts.cache === true && opts.executor !== 'in-place';
+    const setup = new ExecutionSetupOnce(opts, workDir);
+    const eager = lazy ? undefined : await setup.get();
     await permission;
-    // the final image's layers are uploaded while the build goes on (see LayerUploader)
-    const uploader =
-      opts.push && opts.destinations.length > 0 && !opts.singleSnapshot ? layerUploader(opts) : undefined;
-    const result = await buildImage(
-      {
-        dockerfile: { text, path: fileName },
-        context,
-        buildArgs,
-        target: opts.target,
-        labels: opts.labels,
-        platform,
-        images: { resolve: (ref, p) => opts.registry.pullImage(ref, { platform: p }) },
-        executor: executor.executor,
-        workDir: join(workDir, 'build'),
-        compression: opts.compression,
-        ...(opts.compressionLevel !== undefined ? { compressionLevel: opts.compressionLevel } : {}),
-        // in place, stages share the one root: strictly one after another
-        ...(executor.inPlace
-          ? { maxConcurrentStages: 1 }
-          : opts.maxConcurrentStages !== undefined
-            ? { maxConcurrentStages: opts.maxConcurrentStages }
-            : {}),
-        ...(uploader ? { layerSink: uploader } : {}),
-        reproducible: opts.reproducible,
-        secrets: opts.secrets,
-        cacheDir: opts.cacheDir,
-        cache: layerCache(opts),
-        events: opts.events,
-        now: opts.now,
-      },
-      {
-        snapshotter: snapshotter.snapshotter,
-        // concurrent stages each get a snapshotter of the same kind
-        createSnapshotter: () =>
-          snapshotter.snapshotter.kind === 'overlay'
-            ? new OverlaySnapshotter({ stateDir: join(workDir, 'snapshots'), ignore })
-            : new StatWalkSnapshotter({ mode: opts.snapshotMode, ignore }),
-        ...(executor.inPlace ? { inPlace: executor.inPlace } : {}),
-      },
-    ).catch(async (error: unknown) => {
-      await uploader?.cancel();
-      throw error;
-    });
-    await uploader?.settle();
+    const attempt = async (prepared: PreparedExecution | undefined, dir = 'build'): Promise<BuildResult> => {
+      // the final image's layers are uploaded while the build goes on (see LayerUploader)
+      const uploader =
+        opts.push && opts.destinations.length > 0 && !opts.singleSnapshot ? layerUploader(opts) : undefined;
+      const inPlace = prepared?.executor.inPlace;
+      const result = await buildImage(
+        {
+          dockerfile: { text, path: fileName },
+          context,
+          buildArgs,
+          target: opts.target,
+          labels: opts.labels,
+          platform,
+          images: { resolve: (ref, p) => opts.registry.pullImage(ref, { platform: p }) },
+          executor: prepared ? prepared.executor.executor : setup.lazyExecutor(),
+          workDir: join(workDir, dir),
+          compression: opts.compression,
+          ...(opts.compressionLevel !== undefined ? { compressionLevel: opts.compressionLevel } : {}),
+          // in place, stages share the one root: strictly one after another
+          ...(inPlace
+            ? { maxConcurrentStages: 1 }
+            : opts.maxConcurrentStages !== undefined
+              ? { maxConcurrentStages: opts.maxConcurrentStages }
+              : {}),
+          ...(uploader ? { layerSink: uploader } : {}),
+          reproducible: opts.reproducible,
+          secrets: opts.secrets,
+          cacheDir: opts.cacheDir,
+          cache: layerCache(opts),
+          events: opts.events,
+          now: opts.now,
+        },
+        prepared
+          ? {
+              snapshotter: prepared.snapshotter,
+              // concurrent stages each get a snapshotter of the same kind
+              createSnapshotter: () => prepared.create(),
+              ...(inPlace ? { inPlace } : {}),
+            }
+          : {
+              snapshotter: new LazySnapshotter(async () => (await setup.needChroot()).snapshotter),
+              createSnapshotter: () => new LazySnapshotter(async () => (await setup.needChroot()).create()),
+            },
+      ).catch(async (error: unknown) => {
+        await uploader?.cancel();
+        throw error;
+      });
+      await uploader?.settle();
+      return result;
+    };
+    let result: BuildResult;
+    if (eager) result = await attempt(eager);
+    else {
+      try {
+        result = await attempt(undefined);
+      } catch (error) {
+        // `auto` chose the in-place executor only once something had to run: nothing was built in `/`
+        // yet (the lazy attempt stops at that point), so build again in place from the start
+        const chosen = await setup.settled();
+        if (!chosen?.executor.inPlace) throw error;
+        result = await attempt(chosen, 'build-in-place');
+      }
+    }
     const image = await finishImage(result.image, {
       format: opts.imageFormat,
       annotations: opts.annotations,
@@ -326,6 +310,141 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
   } finally {
     if (ownWorkDir) await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** The chosen executor and snapshotter, and how to make more snapshotters of the same kind. */
+interface PreparedExecution {
+  executor: ExecutionSetup;
+  snapshotter: Snapshotter;
+  create: () => Snapshotter;
+}
+
+/** Not an error users see: the lazy attempt stops here when `auto` turned out to mean in place. */
+const IN_PLACE_CHOSEN = 'executor chosen late: in place; the build restarts in place';
+
+/**
+ * Probes the executor and snapshotter once, on first need (logging the choice then), for the
+ * concurrent stages of a build and any restart. Holds no state beyond the one build.
+ */
+class ExecutionSetupOnce {
+  private pending?: Promise<PreparedExecution>;
+
+  constructor(
+    private readonly opts: BuildOptions,
+    private readonly workDir: string,
+  ) {}
+
+  get(): Promise<PreparedExecution> {
+    this.pending ??= prepareExecution(this.opts, this.workDir);
+    return this.pending;
+  }
+
+  /** The setup if it was started and succeeded. */
+  async settled(): Promise<PreparedExecution | undefined> {
+    return this.pending?.catch(() => undefined);
+  }
+
+  /** For the lazy attempt: the chroot setup, or a stop when the choice is to build in place. */
+  async needChroot(): Promise<PreparedExecution> {
+    const prepared = await this.get();
+    if (prepared.executor.inPlace) throw new BuilderError('EXECUTOR_UNAVAILABLE', IN_PLACE_CHOSEN);
+    return prepared;
+  }
+
+  lazyExecutor(): Executor {
+    return {
+      kind: 'lazy',
+      run: async (o: RunOptions) => (await this.needChroot()).executor.executor.run(o),
+    };
+  }
+}
+
+/** A snapshotter whose kind is decided on its first `prepare` (the probe runs then). */
+class LazySnapshotter implements Snapshotter {
+  private inner?: Promise<Snapshotter>;
+  private resolved?: Snapshotter;
+
+  constructor(private readonly make: () => Promise<Snapshotter>) {}
+
+  get kind(): Snapshotter['kind'] {
+    return this.resolved?.kind ?? 'stat-walk';
+  }
+
+  async prepare(root: string): Promise<{ runRoot: string }> {
+    this.inner ??= this.make().then((s) => {
+      this.resolved = s;
+      return s;
+    });
+    return (await this.inner).prepare(root);
+  }
+
+  async snapshot(sink: Writable, opts?: LayerWriteOptions): Promise<SnapshotStats> {
+    if (!this.inner) throw new BuilderError('UNSUPPORTED', 'snapshot before prepare');
+    return (await this.inner).snapshot(sink, opts);
+  }
+
+  async dispose(): Promise<void> {
+    const s = await this.inner?.catch(() => undefined);
+    await s?.dispose();
+  }
+}
+
+/** Chooses the executor and snapshotter (the probes), logs the choice, and checks what was asked for. */
+async function prepareExecution(opts: BuildOptions, workDir: string): Promise<PreparedExecution> {
+  const executor = await setupExecution({
+    executor: opts.executor,
+    force: opts.force,
+    env: opts.env ?? {},
+    workDir,
+    keep: [
+      opts.context,
+      opts.cacheDir,
+      opts.tarPath,
+      opts.ociLayoutPath,
+      opts.digestFile,
+      opts.imageNameWithDigestFile,
+      opts.imageNameTagWithDigestFile,
+      ...Object.values(opts.secrets ?? {}).map((s) => ('file' in s ? s.file : undefined)),
+      ...(opts.keepPaths ?? []),
+    ],
+    ignorePaths: opts.ignorePaths,
+    executorDir: opts.executorDir,
+    onInfo: (m) => opts.events?.info?.(m),
+  });
+  // --ignore-path applies to every snapshotter; in place, the whole in-place ignore list does
+  const ignore =
+    executor.inPlace?.ignore ?? ignoreMatcher([...DEFAULT_IGNORED_PATHS, ...(opts.ignorePaths ?? [])]);
+  const snapshotter: DetectedSnapshotter =
+    opts.snapshotter === 'stat-walk' || executor.inPlace
+      ? {
+          snapshotter: new StatWalkSnapshotter({ mode: opts.snapshotMode, ignore }),
+          reason: executor.inPlace
+            ? 'stat-walk snapshots of / (in place: no overlay mounts)'
+            : 'stat-walk snapshots: requested',
+        }
+      : await detectSnapshotter({ stateDir: join(workDir, 'snapshots'), mode: opts.snapshotMode, ignore });
+  if (opts.snapshotter === 'overlay' && snapshotter.snapshotter.kind !== 'overlay') {
+    throw new BuilderError(
+      'OVERLAY_UNAVAILABLE',
+      `overlay snapshots were requested but are not available: ${snapshotter.reason}`,
+    );
+  }
+  opts.events?.info?.(`executor: ${executor.reason}; ${snapshotter.reason}`);
+  const xattrs = await describeXattrSupport();
+  if (xattrs.kind !== 'native') opts.events?.info?.(`warning: ${xattrs.message}`);
+  if ((opts.snapshotMode ?? 'full') !== 'full' && snapshotter.snapshotter.kind === 'overlay')
+    opts.events?.info?.(
+      `warning: --snapshot-mode=${opts.snapshotMode} does not apply: overlay snapshots take the upper directory as the change`,
+    );
+  const kind = snapshotter.snapshotter.kind;
+  return {
+    executor,
+    snapshotter: snapshotter.snapshotter,
+    create: () =>
+      kind === 'overlay'
+        ? new OverlaySnapshotter({ stateDir: join(workDir, 'snapshots'), ignore })
+        : new StatWalkSnapshotter({ mode: opts.snapshotMode, ignore }),
+  };
 }
 
 /** `--compression-level` fits the algorithm: gzip 1–9, zstd 1–22 (none takes no level). */
