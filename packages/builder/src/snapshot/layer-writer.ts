@@ -1,5 +1,5 @@
-import { createReadStream, type Stats } from 'node:fs';
-import { lstat, readlink } from 'node:fs/promises';
+import { closeSync, createReadStream, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BuilderError } from '../builder-error.js';
@@ -28,6 +28,25 @@ export interface SnapshotStats {
 }
 
 const FLUSH = 64 * 1024;
+/** Files up to this size are read with synchronous calls into the pending chunk (no stream each). */
+const SMALL_FILE = 1024 * 1024;
+
+/** Up to `size` bytes of a file from its start (fewer if it shrank). */
+function readSmall(abs: string, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  const fd = openSync(abs, 'r');
+  try {
+    let n = 0;
+    while (n < size) {
+      const got = readSync(fd, buf, n, size - n, n);
+      if (got === 0) break;
+      n += got;
+    }
+    return n === size ? buf : buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Sort key: byte order, with an opaque marker right after its directory and before its children. */
 function sortKey(item: LayerItem): string {
@@ -100,7 +119,7 @@ export async function* layerTar(
       stats.whiteouts++;
       continue;
     }
-    const st = await lstat(item.abs);
+    const st = lstatSync(item.abs);
     const type = entryType(st);
     if (type === null) continue;
     const header = {
@@ -131,14 +150,20 @@ export async function* layerTar(
       if (pendingBytes >= FLUSH) yield flush();
       continue;
     }
-    if (pendingBytes) yield flush();
     let written = 0;
-    for await (const chunk of createReadStream(item.abs, {
-      end: header.size - 1,
-      highWaterMark: 256 * 1024,
-    })) {
-      written += (chunk as Buffer).length;
-      yield chunk as Buffer;
+    if (header.size <= SMALL_FILE) {
+      const body = readSmall(item.abs, header.size);
+      written = body.length;
+      push(body);
+    } else {
+      if (pendingBytes) yield flush();
+      for await (const chunk of createReadStream(item.abs, {
+        end: header.size - 1,
+        highWaterMark: 256 * 1024,
+      })) {
+        written += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
     }
     if (written !== header.size) {
       throw new BuilderError('SNAPSHOT_FAILED', `writing layer: ${item.rel} changed size while it was read`, {
@@ -147,6 +172,7 @@ export async function* layerTar(
     }
     stats.bytes += written;
     push(tarPadding(written));
+    if (pendingBytes >= FLUSH) yield flush();
   }
   push(tarTrailer());
   yield flush();
