@@ -154,3 +154,43 @@ it('build() with --cache and a registry cache repository: the rebuild is fully c
   const [ca, cb] = await Promise.all([a.image?.config(), b.image?.config()]);
   expect(cb?.rootfs.diff_ids).toEqual(ca?.rootfs.diff_ids);
 });
+
+it('build() with --cache-dir: a changed context file rebuilds the COPY and the RUN after it, with the new content', async () => {
+  // regression: build()'s context passed an unbound method to the cache keys, so every context
+  // digest hashed alike and the changed file came back from the cache with its old content
+  const reg = harness().registries.plain;
+  const ctx = join(work, 'ctx-changed-file');
+  await mkdir(ctx);
+  await writeFile(
+    join(ctx, 'Dockerfile'),
+    `FROM ${reg.bases.busybox.ref}\nCOPY f.txt /f.txt\nRUN cat /f.txt > /g.txt\n`,
+  );
+  await writeFile(join(ctx, 'f.txt'), 'first\n');
+  const once = async (name: string) => {
+    const ends: { text: string; cached: boolean }[] = [];
+    const outcome = await build({
+      context: ctx,
+      destinations: [],
+      push: false,
+      cache: true,
+      cacheDir: join(work, 'cache-changed-file'),
+      registry: client,
+      workDir: join(work, `wd-changed-file-${name}`),
+      reproducible: true,
+      events: { instructionEnd: (e) => ends.push({ text: e.text, cached: e.cached === true }) },
+    });
+    const layers = await (outcome.image as Image).layers();
+    const top = join(work, `top-changed-file-${name}`);
+    await mkdir(top);
+    await extractLayer(top, await (layers.at(-1) as Layer).uncompressed());
+    return { ends, g: await readFile(join(top, 'g.txt'), 'utf8') };
+  };
+  const a = await once('a');
+  expect(a.ends.map((e) => e.cached)).toEqual([false, false]);
+  const same = await once('same');
+  expect(same.ends.map((e) => e.cached)).toEqual([true, true]);
+  await writeFile(join(ctx, 'f.txt'), 'second\n');
+  const b = await once('b');
+  expect(b.ends.map((e) => e.cached)).toEqual([false, false]);
+  expect(b.g).toBe('second\n');
+});

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBuildPlan } from '@kaniko-ts/dockerfile';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDirectoryContext } from '../context/tar-context.js';
 import { computeKey } from './cache-key.js';
 import { planCacheKeys } from './plan-keys.js';
 import { digestSources } from './source-digest.js';
@@ -228,7 +229,38 @@ describe('planCacheKeys', () => {
   });
 });
 
+describe("planCacheKeys with the build's own DirectoryContext", () => {
+  // regression: its `visible` is a method; passed unbound it threw inside the digest, which was
+  // hashed as "missing", so a changed context file kept its key and hit the cache with old content
+  it('a changed context file changes the COPY key and every key after it', async () => {
+    const context = openDirectoryContext(ctx, { exclude: (rel) => rel.endsWith('.log') });
+    const df = 'FROM busybox\nCOPY one.txt /one.txt\nRUN true\n';
+    const plan = () =>
+      planCacheKeys({
+        plan: createBuildPlan(df, { buildArgs: {}, lint: false }),
+        platform: 'linux/amd64',
+        layerFormat: { compression: 'gzip' },
+        baseDigest: () => BASE,
+        imageDigest: () => BASE,
+        context,
+      });
+    const before = (await plan()).keys();
+    await writeFile(join(ctx, 'one.txt'), 'ONE, changed');
+    const after = (await plan()).keys();
+    expect(before).toHaveLength(2);
+    expect(after[0]).not.toBe(before[0]);
+    expect(after[1]).not.toBe(before[1]);
+  });
+});
+
 describe('digestSources', () => {
+  it('surfaces errors other than "not found" instead of hashing them as a missing source', async () => {
+    const visible = (): boolean => {
+      throw new TypeError('boom');
+    };
+    await expect(digestSources({ root: ctx, patterns: ['one.txt'], visible })).rejects.toThrow('boom');
+  });
+
   const digest = async (patterns: string[]) => (await digestSources({ root: ctx, patterns })).digest;
 
   it('covers names, symlink targets, hard links and modes but not times or owners', async () => {

@@ -59,9 +59,9 @@ export async function planCacheKeys(req: PlanKeysRequest): Promise<CacheKeyPlan>
     let d = contextDigests.get(id);
     if (!d) {
       const excluded = exclude.length > 0 ? req.excludeMatcher?.(exclude) : undefined;
-      d = digestSources({ root: req.context.root, patterns, visible: req.context.visible, excluded }).then(
-        (r) => r.digest,
-      );
+      // bound: the context's `visible` is a method (DirectoryContext)
+      const visible = (rel: string) => req.context.visible(rel);
+      d = digestSources({ root: req.context.root, patterns, visible, excluded }).then((r) => r.digest);
       contextDigests.set(id, d);
     }
     return d;

@@ -44,7 +44,10 @@ export async function digestSources(req: SourceDigestRequest): Promise<SourceDig
     let matches: Array<{ rel: string }>;
     try {
       matches = await matchSources(req.root, [pattern], visible);
-    } catch {
+    } catch (e) {
+      // only "not found" is part of the key (the copy will fail the same way); any other error
+      // must surface, or every content would hash alike and a changed file would hit the cache
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       h.update('missing\0');
       continue;
     }
