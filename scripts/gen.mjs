@@ -78,10 +78,12 @@ const KANIKO_FLAGS = [
 ];
 const NOT_NEEDED = {
   bucket: 'use a local context or tar://',
-  cleanup: 'always on: in place, / is cleaned between stages (ignore list kept); chroot builds use a private root',
+  cleanup:
+    'always on: in place, / is cleaned between stages (ignore list kept); chroot builds use a private root',
   'compressed-caching': 'layers are streamed, not held in memory',
   git: 'check out the repository first (actions/checkout, GitLab clone)',
-  'ignore-var-run': 'always on: /var/run and /run are never snapshotted in place; chroot builds never see them',
+  'ignore-var-run':
+    'always on: /var/run and /run are never snapshotted in place; chroot builds never see them',
   'image-fs-extract-retry': 'see image-download-retry',
   'kaniko-dir': 'the executor directory is where the CLI bundle lives, always ignored in place',
   'skip-unused-stages': 'always on: unused stages are never built',
