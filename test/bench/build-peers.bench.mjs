@@ -1,14 +1,16 @@
 // kaniko-ts vs `buildah bud --layers` on the six Dockerfiles of TESTING.md's "Measured peers" table,
 // measured in the same run on the same machine, both pushing to the same loopback registry.
 //
+// kaniko-ts runs as users run it: the CLI bundled once at bench start (scripts/gen-bundles.mjs --cli),
+// `node <bundle> build …` per build.
 // COLD: kaniko-ts in a fresh node process with a fresh work dir; buildah with a fresh, empty storage
 // root (so it pulls and unpacks the base as kaniko-ts does); each run pushes to a repository that has
 // never held the image (the bases sit in the same registry, so either tool may cross-repo mount them).
 // WARM: buildah rebuilds with the storage of its last cold run (its --layers cache hits) and pushes
 // again to one warm repository; kaniko-ts rebuilds with its layer cache on (--cache-dir, primed by
 // one unmeasured build) and pushes to its warm repository.
-// Each tool runs as a whole process (kaniko-ts: node start-up and module load included; buildah: bud +
-// push), alternating which goes first. Scratch dirs (kaniko-ts work dir, buildah storage) live on
+// Each tool runs as a whole process (kaniko-ts: node start-up and bundle evaluation included; buildah:
+// bud + push), alternating which goes first. Scratch dirs (kaniko-ts work dir, buildah storage) live on
 // BENCH_SCRATCH (default /dev/shm, tmpfs, as in TESTING.md's measurements).
 //
 // BENCH_RUNS (default 3) runs per cell; BENCH_ROWS=copy,metadata,… picks rows; BENCH_WARM=0 skips warm.
@@ -16,15 +18,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundleKaniko, runKanikoCli as runKaniko } from './build/kaniko-cli.mjs';
 import { formatReport } from './build/report.mjs';
 import { PUBLISHED, ROWS } from './build/rows.mjs';
-import {
-  buildahStorage,
-  compileKaniko,
-  pushedImageSummary,
-  runBuildah,
-  runKaniko,
-} from './build/runners.mjs';
+import { buildahStorage, pushedImageSummary, runBuildah } from './build/runners.mjs';
 import { startBenchEnvironment } from './lib/bench-environment.mjs';
 import { summarize } from './lib/measure.mjs';
 
@@ -36,13 +33,13 @@ const scratchBase = process.env.BENCH_SCRATCH ?? (existsSync('/dev/shm') ? '/dev
 
 if (process.getuid?.() !== 0)
   throw new Error('build-peers bench: needs root (kaniko-ts RUN isolation and buildah storage)');
-const kaniko = compileKaniko();
 const env = await startBenchEnvironment();
 const scratch = await mkdtemp(join(scratchBase, 'kaniko-ts-build-bench-'));
 const host = env.registry.host;
 const load = [loadavg()[0]];
 const results = [];
 try {
+  const kaniko = await bundleKaniko(scratch);
   console.log(
     `kaniko-ts from ${kaniko.flavour}; scratch ${scratch}; n=${RUNS} per cell; load average ${load[0].toFixed(1)} on 2 cores`,
   );

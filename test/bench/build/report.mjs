@@ -20,7 +20,7 @@ export function formatReport(results, { runs, warm, flavour, load }) {
     `\n### kaniko-ts vs buildah bud --layers, same run (seconds, median of ${runs}; ratio = kaniko-ts / buildah)`,
   );
   out.push(
-    `kaniko-ts: one node process per build (${flavour}), start-up included; buildah: \`bud --layers\` + \`push\`. ` +
+    `kaniko-ts: one node process per build, ${flavour}, start-up included; buildah: \`bud --layers\` + \`push\`. ` +
       `Both push to the same loopback registry. Load average ${load.map((l) => l.toFixed(1)).join(' → ')} on 2 cores (other work running). ` +
       'Published columns: TESTING.md "Measured peers" (kaniko 1.23.2, buildah 1.28, same machine type, n=5, tmpfs), for reference only; compare ratios, not seconds, across runs.\n',
   );
@@ -49,40 +49,51 @@ export function formatReport(results, { runs, warm, flavour, load }) {
     ),
   );
 
-  out.push(`\n### Where the time goes (cold runs, medians, seconds)`);
+  out.push(`\n### Where the time goes (medians, seconds)`);
   out.push(
-    'kaniko-ts phases come from the build\'s own events: "load" = importing the compiled packages, "setup" = push-permission check, context, executor/snapshotter probes and base manifests, "instructions" = all instructions (base pull + extraction happens inside the first one that needs a file system), "assemble+push" = after the last instruction. ' +
+    'kaniko-ts phases come from its own `--log-format json` lines: "start-up" = process spawn to the first log line (node start, bundle evaluation, argument parsing), "setup" = to the first stage event (push-permission check, context, base manifests and configs, cache keys), "instructions" = the instructions\' own durations (base pull + extraction happen inside the first one that needs a file system), "after" = last instruction to process exit (image assembly, push of config + manifest and of layers still uploading, exit). ' +
       'buildah: `bud` and `push` processes. Peak RSS = largest process (GNU time), max over all runs of the row. Image = layers / compressed MB as pushed.\n',
   );
+  const phases = (c) => {
+    const rep = c.runs.map((r) => r.report);
+    return [
+      s(c.median),
+      s(med(rep.map((r) => r.startupMs / 1000))),
+      s(med(rep.map((r) => r.setupMs / 1000))),
+      s(med(rep.map((r) => r.instructionsMs / 1000))),
+      s(med(rep.map((r) => r.afterInstructionsMs / 1000))),
+    ];
+  };
   out.push(
     table(
       [
         'Dockerfile',
+        'run',
         'kaniko-ts process',
-        'load',
+        'start-up',
         'setup',
         'instructions',
-        'assemble+push',
+        'after',
         'buildah bud',
         'buildah push',
         'peak RSS kaniko-ts / buildah MiB',
         'image kaniko-ts / buildah',
       ],
-      results.map(({ row, cells, images }) => {
-        const rep = cells.kanikoCold.runs.map((r) => r.report);
-        const allK = [...cells.kanikoCold.runs, ...(cells.kanikoWarm?.runs ?? [])];
-        const allB = [...cells.buildahCold.runs, ...(cells.buildahWarm?.runs ?? [])];
-        return [
+      results.flatMap(({ row, cells, images }) => {
+        const line = (which, k, b) => [
           row.title,
-          s(cells.kanikoCold.median),
-          s(med(rep.map((r) => r.loadMs / 1000))),
-          s(med(rep.map((r) => r.beforeStagesMs / 1000))),
-          s(med(rep.map((r) => r.instructionsMs / 1000))),
-          s(med(rep.map((r) => r.afterInstructionsMs / 1000))),
-          s(med(cells.buildahCold.runs.map((r) => r.budSeconds))),
-          s(med(cells.buildahCold.runs.map((r) => r.pushSeconds))),
-          `${Math.max(...allK.map((r) => r.peakRssMiB)).toFixed(0)} / ${Math.max(...allB.map((r) => r.peakRssMiB)).toFixed(0)}`,
+          which,
+          ...phases(k),
+          s(med(b.runs.map((r) => r.budSeconds))),
+          s(med(b.runs.map((r) => r.pushSeconds))),
+          `${Math.max(...k.runs.map((r) => r.peakRssMiB)).toFixed(0)} / ${Math.max(...b.runs.map((r) => r.peakRssMiB)).toFixed(0)}`,
           `${images.kaniko.layers} / ${images.kaniko.mb.toFixed(1)} MB · ${images.buildah.layers} / ${images.buildah.mb.toFixed(1)} MB`,
+        ];
+        return [
+          line('cold', cells.kanikoCold, cells.buildahCold),
+          ...(cells.kanikoWarm && cells.buildahWarm
+            ? [line('warm', cells.kanikoWarm, cells.buildahWarm)]
+            : []),
         ];
       }),
     ),

@@ -1,10 +1,13 @@
-// How each tool is run by build-peers.bench.mjs: one kaniko-ts build per node process, buildah
-// `bud --layers` + `push` against a storage root of the bench's own. Both push to the same registry.
+// How each tool is run by the build benches: buildah `bud --layers` + `push` against a storage root of
+// the bench's own, and kaniko-ts through its library API in a node process of its own (`runKaniko`,
+// for build-big-layer.bench.mjs, which needs `compression: 'none'`, an option the CLI does not offer).
+// build-peers.bench.mjs runs kaniko-ts as users do, through the bundled CLI: see kaniko-cli.mjs.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildahBudArgs } from '../../harness/buildah-bud-args.ts';
 import { runMeasured } from '../lib/measure.mjs';
 
 const kanikoChild = fileURLToPath(new URL('./kaniko-build.mjs', import.meta.url));
@@ -82,20 +85,7 @@ export async function buildahStorage(scratch, env) {
 export async function runBuildah({ storage, env, context, destination, registryHost, tag }) {
   const bud = await runMeasured(
     'buildah',
-    [
-      ...storage.flags,
-      'bud',
-      '--layers',
-      '--quiet',
-      '--tls-verify=false',
-      '-f',
-      'Dockerfile',
-      '-t',
-      tag,
-      '--build-arg',
-      `REGISTRY=${registryHost}`,
-      '.',
-    ],
+    [...storage.flags, 'bud', '--layers', '--quiet', ...buildahBudArgs({ tag, registryHost }), '.'],
     { env, cwd: context },
   );
   const push = await runMeasured(
