@@ -1,40 +1,20 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
-import type { Writable } from 'node:stream';
-import { createBuildPlan, createIgnoreMatcher } from '@kaniko-ts/dockerfile';
-import {
-  type Compression,
-  type Image,
-  type Platform,
-  parsePlatform,
-  writeDockerArchive,
-  writeLayout,
-} from '@kaniko-ts/oci';
+import { join } from 'node:path';
+import { createBuildPlan } from '@kaniko-ts/dockerfile';
+import { type Compression, type Image, type Platform, parsePlatform } from '@kaniko-ts/oci';
 import type { RegistryClient } from '@kaniko-ts/registry';
+import { chooseLayerCache } from './build/choose-layer-cache.js';
+import { ExecutionSetupOnce } from './build/execution-setup-once.js';
+import { openContext, resolveDockerfile } from './build/open-context.js';
+import { type PreparedExecution, preparedParts, prepareExecution } from './build/prepare-execution.js';
+import { layerUploader, writeOutputs } from './build/write-outputs.js';
 import { BuilderError } from './builder-error.js';
-import {
-  type LayerCache,
-  LocalDirLayerCache,
-  RegistryLayerCache,
-  readOnlyLayerCache,
-} from './cache/index.js';
-import type { DirectoryContext } from './context/directory-context.js';
-import { openDirectoryContext, openTarContext } from './context/tar-context.js';
 import { baseLayerCount, finishImage } from './engine/assemble-image.js';
 import { buildImage } from './engine/build-image.js';
 import type { BuildEvents, BuildResult, SecretSource } from './engine/build-request.js';
 import { describeBuild } from './engine/describe-build.js';
-import { LayerUploader } from './engine/layer-uploader.js';
-import type { Executor, RunOptions } from './executor/executor.js';
-import { type ExecutionSetup, setupExecution } from './rootfs/in-place-setup.js';
-import { describeXattrSupport } from './rootfs/xattrs.js';
-import { type DetectedSnapshotter, detectSnapshotter } from './snapshot/detect-snapshotter.js';
-import { DEFAULT_IGNORED_PATHS, ignoreMatcher } from './snapshot/ignore-list.js';
-import type { LayerWriteOptions, SnapshotStats } from './snapshot/layer-writer.js';
-import { OverlaySnapshotter } from './snapshot/overlay-snapshotter.js';
-import type { Snapshotter } from './snapshot/snapshotter.js';
-import { type SnapshotMode, StatWalkSnapshotter } from './snapshot/stat-walk-snapshotter.js';
+import type { SnapshotMode } from './snapshot/stat-walk-snapshotter.js';
 
 /** Everything `kaniko-ts build` does, as one library call. */
 export interface BuildOptions {
@@ -187,7 +167,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
     // mount) only when a RUN has to run: a build whose every RUN is a cache hit never pays for them.
     // COPY/ADD misses need neither (a scratch root is extracted without the executor).
     const lazy = opts.cache === true && opts.executor !== 'in-place';
-    const setup = new ExecutionSetupOnce(opts, workDir);
+    const setup = new ExecutionSetupOnce(() => prepareExecution(opts, workDir));
     const eager = lazy ? undefined : await setup.get();
     await permission;
     const attempt = async (prepared: PreparedExecution | undefined, dir = 'build'): Promise<BuildResult> => {
@@ -218,21 +198,11 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
           reproducible: opts.reproducible,
           secrets: opts.secrets,
           cacheDir: opts.cacheDir,
-          cache: layerCache(opts),
+          cache: chooseLayerCache(opts),
           events: opts.events,
           now: opts.now,
         },
-        prepared
-          ? {
-              snapshotter: prepared.snapshotter,
-              // concurrent stages each get a snapshotter of the same kind
-              createSnapshotter: () => prepared.create(),
-              ...(inPlace ? { inPlace } : {}),
-            }
-          : {
-              snapshotter: new LazySnapshotter(async () => (await setup.needChroot()).snapshotter),
-              createSnapshotter: () => new LazySnapshotter(async () => (await setup.needChroot()).create()),
-            },
+        prepared ? preparedParts(prepared) : setup.lazyParts(),
       ).catch(async (error: unknown) => {
         await uploader?.cancel();
         throw error;
@@ -272,23 +242,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
     const digest = await image.digest();
     const manifest = await image.manifest();
     const size = manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
-    const pushed: string[] = [];
-    if (opts.push) {
-      for (const dest of opts.destinations) {
-        await opts.registry.pushImage(dest, image, {
-          onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }),
-        });
-        pushed.push(`${repository(dest)}@${digest}`);
-      }
-    }
-    if (opts.ociLayoutPath) {
-      await writeLayout(opts.ociLayoutPath, image, { tag: tagOf(opts.destinations[0]) ?? 'latest' });
-    }
-    if (opts.tarPath)
-      await writeDockerArchive(opts.tarPath, image, {
-        tags: opts.destinations.length ? opts.destinations : ['image:latest'],
-      });
-    await writeDigestFiles(opts, digest);
+    const pushed = await writeOutputs(opts, image, digest);
     return {
       image,
       digest,
@@ -312,141 +266,6 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
   }
 }
 
-/** The chosen executor and snapshotter, and how to make more snapshotters of the same kind. */
-interface PreparedExecution {
-  executor: ExecutionSetup;
-  snapshotter: Snapshotter;
-  create: () => Snapshotter;
-}
-
-/** Not an error users see: the lazy attempt stops here when `auto` turned out to mean in place. */
-const IN_PLACE_CHOSEN = 'executor chosen late: in place; the build restarts in place';
-
-/**
- * Probes the executor and snapshotter once, on first need (logging the choice then), for the
- * concurrent stages of a build and any restart. Holds no state beyond the one build.
- */
-class ExecutionSetupOnce {
-  private pending?: Promise<PreparedExecution>;
-
-  constructor(
-    private readonly opts: BuildOptions,
-    private readonly workDir: string,
-  ) {}
-
-  get(): Promise<PreparedExecution> {
-    this.pending ??= prepareExecution(this.opts, this.workDir);
-    return this.pending;
-  }
-
-  /** The setup if it was started and succeeded. */
-  async settled(): Promise<PreparedExecution | undefined> {
-    return this.pending?.catch(() => undefined);
-  }
-
-  /** For the lazy attempt: the chroot setup, or a stop when the choice is to build in place. */
-  async needChroot(): Promise<PreparedExecution> {
-    const prepared = await this.get();
-    if (prepared.executor.inPlace) throw new BuilderError('EXECUTOR_UNAVAILABLE', IN_PLACE_CHOSEN);
-    return prepared;
-  }
-
-  lazyExecutor(): Executor {
-    return {
-      kind: 'lazy',
-      run: async (o: RunOptions) => (await this.needChroot()).executor.executor.run(o),
-    };
-  }
-}
-
-/** A snapshotter whose kind is decided on its first `prepare` (the probe runs then). */
-class LazySnapshotter implements Snapshotter {
-  private inner?: Promise<Snapshotter>;
-  private resolved?: Snapshotter;
-
-  constructor(private readonly make: () => Promise<Snapshotter>) {}
-
-  get kind(): Snapshotter['kind'] {
-    return this.resolved?.kind ?? 'stat-walk';
-  }
-
-  async prepare(root: string): Promise<{ runRoot: string }> {
-    this.inner ??= this.make().then((s) => {
-      this.resolved = s;
-      return s;
-    });
-    return (await this.inner).prepare(root);
-  }
-
-  async snapshot(sink: Writable, opts?: LayerWriteOptions): Promise<SnapshotStats> {
-    if (!this.inner) throw new BuilderError('UNSUPPORTED', 'snapshot before prepare');
-    return (await this.inner).snapshot(sink, opts);
-  }
-
-  async dispose(): Promise<void> {
-    const s = await this.inner?.catch(() => undefined);
-    await s?.dispose();
-  }
-}
-
-/** Chooses the executor and snapshotter (the probes), logs the choice, and checks what was asked for. */
-async function prepareExecution(opts: BuildOptions, workDir: string): Promise<PreparedExecution> {
-  const executor = await setupExecution({
-    executor: opts.executor,
-    force: opts.force,
-    env: opts.env ?? {},
-    workDir,
-    keep: [
-      opts.context,
-      opts.cacheDir,
-      opts.tarPath,
-      opts.ociLayoutPath,
-      opts.digestFile,
-      opts.imageNameWithDigestFile,
-      opts.imageNameTagWithDigestFile,
-      ...Object.values(opts.secrets ?? {}).map((s) => ('file' in s ? s.file : undefined)),
-      ...(opts.keepPaths ?? []),
-    ],
-    ignorePaths: opts.ignorePaths,
-    executorDir: opts.executorDir,
-    onInfo: (m) => opts.events?.info?.(m),
-  });
-  // --ignore-path applies to every snapshotter; in place, the whole in-place ignore list does
-  const ignore =
-    executor.inPlace?.ignore ?? ignoreMatcher([...DEFAULT_IGNORED_PATHS, ...(opts.ignorePaths ?? [])]);
-  const snapshotter: DetectedSnapshotter =
-    opts.snapshotter === 'stat-walk' || executor.inPlace
-      ? {
-          snapshotter: new StatWalkSnapshotter({ mode: opts.snapshotMode, ignore }),
-          reason: executor.inPlace
-            ? 'stat-walk snapshots of / (in place: no overlay mounts)'
-            : 'stat-walk snapshots: requested',
-        }
-      : await detectSnapshotter({ stateDir: join(workDir, 'snapshots'), mode: opts.snapshotMode, ignore });
-  if (opts.snapshotter === 'overlay' && snapshotter.snapshotter.kind !== 'overlay') {
-    throw new BuilderError(
-      'OVERLAY_UNAVAILABLE',
-      `overlay snapshots were requested but are not available: ${snapshotter.reason}`,
-    );
-  }
-  opts.events?.info?.(`executor: ${executor.reason}; ${snapshotter.reason}`);
-  const xattrs = await describeXattrSupport();
-  if (xattrs.kind !== 'native') opts.events?.info?.(`warning: ${xattrs.message}`);
-  if ((opts.snapshotMode ?? 'full') !== 'full' && snapshotter.snapshotter.kind === 'overlay')
-    opts.events?.info?.(
-      `warning: --snapshot-mode=${opts.snapshotMode} does not apply: overlay snapshots take the upper directory as the change`,
-    );
-  const kind = snapshotter.snapshotter.kind;
-  return {
-    executor,
-    snapshotter: snapshotter.snapshotter,
-    create: () =>
-      kind === 'overlay'
-        ? new OverlaySnapshotter({ stateDir: join(workDir, 'snapshots'), ignore })
-        : new StatWalkSnapshotter({ mode: opts.snapshotMode, ignore }),
-  };
-}
-
 /** `--compression-level` fits the algorithm: gzip 1–9, zstd 1–22 (none takes no level). */
 function checkCompressionLevel(opts: BuildOptions): void {
   const level = opts.compressionLevel;
@@ -460,86 +279,4 @@ function checkCompressionLevel(opts: BuildOptions): void {
     );
 }
 
-/** Pushes each layer to every destination as soon as the engine hands it over. */
-function layerUploader(opts: BuildOptions): LayerUploader {
-  return new LayerUploader((layer, signal) =>
-    Promise.all(
-      opts.destinations.map((dest) =>
-        opts.registry.pushBlob(
-          dest,
-          { descriptor: layer.descriptor(), open: () => layer.compressed() },
-          { signal, onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }) },
-        ),
-      ),
-    ),
-  );
-}
-
-/** The layer cache `--cache`, `--cache-repo` and `--cache-dir` ask for (read-only with `--no-push-cache`). */
-function layerCache(opts: BuildOptions): LayerCache | undefined {
-  const cache = writableLayerCache(opts);
-  return cache && opts.noPushCache ? readOnlyLayerCache(cache) : cache;
-}
-
-function writableLayerCache(opts: BuildOptions): LayerCache | undefined {
-  if (!opts.cache) return undefined;
-  const ttl = opts.cacheTtlMs === undefined ? {} : { ttl: opts.cacheTtlMs };
-  const warn = { onWarning: (m: string) => opts.events?.info?.(m) };
-  if (opts.cacheRepo) return new RegistryLayerCache(opts.registry, opts.cacheRepo, { ...ttl, ...warn });
-  if (opts.cacheDir) return new LocalDirLayerCache(join(opts.cacheDir, 'layers'), { ...ttl, ...warn });
-  const first = opts.destinations[0];
-  if (first) return new RegistryLayerCache(opts.registry, `${repository(first)}/cache`, { ...ttl, ...warn });
-  throw new BuilderError(
-    'UNSUPPORTED',
-    '--cache needs --cache-repo, --cache-dir or a destination to derive the cache repository from',
-  );
-}
-
 const fmt = (p: Platform) => [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-
-/** The context as a directory (a tar or tar.gz file is extracted safely first), with `.dockerignore`. */
-async function openContext(opts: BuildOptions, workDir: string): Promise<DirectoryContext> {
-  const st = await stat(opts.context).catch(() => undefined);
-  if (!st) throw new BuilderError('CONTEXT_NOT_FOUND', `build context ${opts.context} does not exist`);
-  const unpacked = st.isFile() ? await openTarContext(opts.context, { scratchDir: workDir }) : undefined;
-  const root = join(unpacked?.root ?? opts.context, opts.contextSubPath ?? '');
-  const dockerfilePath = resolveDockerfile(opts.dockerfile, root);
-  const specific = await readFile(`${dockerfilePath}.dockerignore`, 'utf8').catch(() => undefined);
-  const text = specific ?? (await readFile(join(root, '.dockerignore'), 'utf8').catch(() => ''));
-  const matcher = createIgnoreMatcher(text);
-  return openDirectoryContext(root, { exclude: (rel) => matcher.ignores(rel) });
-}
-
-function resolveDockerfile(dockerfile: string | undefined, contextRoot: string): string {
-  const p = dockerfile ?? 'Dockerfile';
-  return isAbsolute(p) ? p : resolve(contextRoot, p);
-}
-
-function repository(ref: string): string {
-  const noDigest = ref.split('@')[0] as string;
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
-}
-
-function tagOf(ref: string | undefined): string | undefined {
-  if (!ref) return undefined;
-  const noDigest = ref.split('@')[0] as string;
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(colon + 1) : undefined;
-}
-
-async function writeDigestFiles(opts: BuildOptions, digest: string): Promise<void> {
-  if (opts.digestFile) await writeFile(opts.digestFile, digest);
-  if (opts.imageNameWithDigestFile) {
-    await writeFile(
-      opts.imageNameWithDigestFile,
-      opts.destinations.map((d) => `${repository(d)}@${digest}\n`).join(''),
-    );
-  }
-  if (opts.imageNameTagWithDigestFile) {
-    const entries = opts.destinations.map((d) => ({ image: d, digest }));
-    await writeFile(opts.imageNameTagWithDigestFile, JSON.stringify(entries));
-  }
-}

@@ -1,18 +1,10 @@
-import { spawn } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import {
-  type BaseImageConfig,
-  type BuildPlan,
-  createBuildPlan,
-  type PlannedInstruction,
-  type PlannedStage,
-} from '@kaniko-ts/dockerfile';
+import type { BuildPlan, PlannedInstruction, PlannedStage } from '@kaniko-ts/dockerfile';
 import type { Layer } from '@kaniko-ts/oci';
 import {
   createGzipPool,
-  emptyImage,
   formatPlatform,
   type GzipPool,
   type Image,
@@ -23,32 +15,22 @@ import { BuilderError } from '../builder-error.js';
 import { CacheSession } from '../cache/cache-session.js';
 import type { CopySource } from '../dispatch/copy.js';
 import { extractLayer } from '../rootfs/extract-layer.js';
-import type { InPlaceRoot } from '../rootfs/in-place-root.js';
 import { RootResolver } from '../rootfs/root-resolver.js';
 import { withAncestors, writeLayer } from '../snapshot/layer-writer.js';
-import type { Snapshotter } from '../snapshot/snapshotter.js';
 import { assembleImage } from './assemble-image.js';
 import type { BuildEvents, BuildRequest, BuildResult, InstructionTiming } from './build-request.js';
-import { DEFAULT_PATH } from './run-command.js';
-import { resolveRunMounts } from './run-mounts.js';
+import { copyTree } from './copy-tree.js';
+import type { EngineParts } from './engine-parts.js';
+import { planWithBaseImages } from './plan-with-bases.js';
+import { SnapshotRunner } from './snapshot-runner.js';
 import { StageBuilder } from './stage-builder.js';
 import { OrderedEvents, scheduleStages, stageDependencies } from './stage-schedule.js';
 import type { RunSpec, StageServices } from './stage-services.js';
+import { startStage } from './stage-start.js';
 import type { StageState } from './stage-state.js';
 import { streamLayer } from './stream-layer.js';
 
-/** What the engine needs besides the request: how RUN is snapshotted. */
-export interface EngineParts {
-  /**
-   * Turns each RUN's change into a layer. Without `createSnapshotter` it serves every stage, one
-   * RUN at a time (stages still build concurrently around it).
-   */
-  snapshotter: Snapshotter;
-  /** A fresh snapshotter of the same kind, so concurrent stages each snapshot their own root. */
-  createSnapshotter?: () => Snapshotter;
-  /** In-place (kaniko-mode) builds: every stage is built in this root (`/`), one after another. */
-  inPlace?: InPlaceRoot;
-}
+export type { EngineParts } from './engine-parts.js';
 
 /**
  * Builds the image a Dockerfile describes: plans it, resolves base images (and plans again with their
@@ -75,10 +57,8 @@ class Build implements StageServices {
   private rootCounter = 0;
   /** Root file systems being materialised or done, so concurrent users share one copy. */
   private readonly roots = new Map<StageState, Promise<string>>();
-  /** Each stage's snapshotter (own instances when `createSnapshotter` is given). */
-  private readonly snapshotters = new Map<number, Snapshotter>();
-  /** Serialises RUNs on the shared snapshotter when stages cannot have their own. */
-  private sharedSnapshot: Promise<unknown> = Promise.resolve();
+  /** RUNs between their snapshotter's prepare and snapshot. */
+  private readonly runner: SnapshotRunner;
   /** Per-stage event listeners (ordered through `OrderedEvents`). */
   private readonly stageEvents = new Map<number, BuildEvents>();
   /** Stages whose layers end up in the image: the target and the stages it is built FROM. */
@@ -99,45 +79,31 @@ class Build implements StageServices {
           ? req.reproducible.epoch
           : undefined;
     this.gzipPool = (req.compression ?? 'gzip') === 'gzip' ? createGzipPool() : undefined;
+    this.runner = new SnapshotRunner({
+      parts,
+      executor: req.executor,
+      cacheRoot: req.cacheDir ?? join(req.workDir, 'cache'),
+      tempDir: this.tempDir,
+      secrets: req.secrets ?? {},
+      source: (from) => this.copySource(from),
+      events: (stage) => this.stageEvents.get(stage) ?? req.events,
+      streamLayer: (write) => this.streamLayer(write),
+      epoch: this.epoch,
+    });
   }
 
   async dispose(): Promise<void> {
-    const all = new Set([this.parts.snapshotter, ...this.snapshotters.values()]);
-    const results = await Promise.allSettled([...all].map((s) => s.dispose()));
+    const disposed = this.runner.dispose();
+    await disposed.catch(() => undefined);
     await this.gzipPool?.close();
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    await disposed;
   }
 
   async run(): Promise<BuildResult> {
     await mkdir(this.tempDir, { recursive: true });
     await mkdir(join(this.req.workDir, 'layers'), { recursive: true });
-    const options = {
-      file: this.req.dockerfile.path,
-      buildArgs: this.req.buildArgs,
-      target: this.req.target,
-      targetPlatform: formatPlatform(this.req.platform),
-    };
-    const first = createBuildPlan(this.req.dockerfile.text, options);
-    const baseImages: Record<string, BaseImageConfig> = {};
-    const baseDigests: Record<string, string> = {};
-    await Promise.all(
-      first.order.map(async (i: number) => {
-        const base = first.stages[i]?.base;
-        if (base?.kind !== 'image') return;
-        const image = await this.image(base.ref, first.stages[i]?.platform);
-        const c = (await image.config()).config ?? {};
-        baseImages[base.ref] = {
-          env: c.Env,
-          onBuild: c.OnBuild ?? [],
-          user: c.User,
-          workingDir: c.WorkingDir,
-          shell: c.Shell,
-        };
-        baseDigests[base.ref] = await image.digest();
-      }),
-    );
-    this.plan = createBuildPlan(this.req.dockerfile.text, { ...options, baseImages });
+    const { plan, baseDigests } = await planWithBaseImages(this.req, (ref, p) => this.image(ref, p));
+    this.plan = plan;
     for (const w of this.plan.warnings) this.req.events?.warning?.(w);
     for (let i: number | undefined = this.plan.target; i !== undefined; ) {
       this.finalChain.add(i);
@@ -229,7 +195,7 @@ class Build implements StageServices {
       base: stage.baseText,
       instructions: stage.instructions.length,
     });
-    const state = await this.initStage(stage);
+    const state = await startStage(stage, this.stages, (ref, p) => this.image(ref, p), this.req.platform);
     const sink = this.finalChain.has(index) ? this.req.layerSink : undefined;
     if (sink && stage.base.kind !== 'stage') for (const l of state.layers) sink.add(l);
     const builder = new StageBuilder(state, this);
@@ -261,43 +227,6 @@ class Build implements StageServices {
       if (failed !== undefined) throw failed;
     }
     return { state, timings };
-  }
-
-  private async initStage(stage: PlannedStage): Promise<StageState> {
-    const platform = stage.platform ? parsePlatform(stage.platform) : this.req.platform;
-    if (stage.base.kind === 'stage') {
-      const parent = this.stages.get(stage.base.index);
-      if (!parent)
-        throw new BuilderError(
-          'STAGE_NOT_BUILT',
-          `stage ${stage.base.index} was not built before ${stage.index}`,
-        );
-      return {
-        plan: stage,
-        cmdSet: false,
-        config: structuredClone({ ...parent.config, config: { ...parent.config.config, OnBuild: null } }),
-        layers: [...parent.layers],
-        history: [...parent.history],
-        parent,
-      };
-    }
-    const image =
-      stage.base.kind === 'scratch'
-        ? emptyImage({ platform })
-        : await this.image(stage.base.ref, stage.platform);
-    const config = await image.config();
-    const c = { ...(config.config ?? {}) };
-    // BuildKit gives every stage a PATH when its base has none (FROM scratch included).
-    if (!(c.Env ?? []).some((e) => e.startsWith('PATH='))) c.Env = [`PATH=${DEFAULT_PATH}`, ...(c.Env ?? [])];
-    c.OnBuild = null;
-    return {
-      plan: stage,
-      cmdSet: false,
-      config: { ...config, config: c },
-      layers: [...(await image.layers())],
-      history: [...(config.history ?? [])],
-      baseDigest: stage.base.kind === 'image' ? await image.digest() : undefined,
-    };
   }
 
   private image(ref: string, platform?: string): Promise<Image> {
@@ -374,64 +303,8 @@ class Build implements StageServices {
     return { root: await root, kind: 'image' };
   }
 
-  async runInSnapshot(state: StageState, root: string, spec: RunSpec) {
-    if (this.parts.createSnapshotter)
-      return this.runWith(this.snapshotterOf(state.plan.index), state, root, spec);
-    // one shared snapshotter: its prepare → snapshot pairs must not interleave across stages
-    const turn = this.sharedSnapshot.then(() => this.runWith(this.parts.snapshotter, state, root, spec));
-    this.sharedSnapshot = turn.catch(() => undefined);
-    return turn;
-  }
-
-  private snapshotterOf(stage: number): Snapshotter {
-    let s = this.snapshotters.get(stage);
-    if (!s) {
-      // the first stage keeps the snapshotter the caller made (a sequential build creates none)
-      const taken = [...this.snapshotters.values()].includes(this.parts.snapshotter);
-      s = taken ? (this.parts.createSnapshotter as () => Snapshotter)() : this.parts.snapshotter;
-      this.snapshotters.set(stage, s);
-    }
-    return s;
-  }
-
-  private async runWith(snapshotter: Snapshotter, state: StageState, root: string, spec: RunSpec) {
-    const events = this.stageEvents.get(state.plan.index) ?? this.req.events;
-    {
-      const resolved = await resolveRunMounts(spec.mounts, {
-        cacheRoot: this.req.cacheDir ?? join(this.req.workDir, 'cache'),
-        scratch: this.tempDir,
-        secrets: this.req.secrets ?? {},
-        source: (from) => this.copySource(from),
-      });
-      for (const f of spec.files) {
-        const dir = await mkdtemp(join(this.tempDir, 'runfile-'));
-        await writeFile(join(dir, 'script'), f.content, { mode: f.mode });
-        resolved.mounts.push({ type: 'bind', source: join(dir, 'script'), target: f.path, readonly: true });
-      }
-      const { runRoot } = await snapshotter.prepare(root);
-      const code = await this.req.executor.run({
-        root: runRoot,
-        argv: spec.argv,
-        env: [...spec.env, ...resolved.env],
-        mounts: resolved.mounts,
-        cwd: spec.cwd,
-        user: { uid: spec.user.uid, gid: spec.user.gid, groups: spec.user.groups },
-        network: spec.network,
-        stdout: (chunk: Buffer) => events?.output?.(chunk, 'stdout'),
-        stderr: (chunk: Buffer) => events?.output?.(chunk, 'stderr'),
-      });
-      if (code !== 0) {
-        throw new BuilderError(
-          'RUN_FAILED',
-          `process "${spec.argv.join(' ')}" did not complete successfully: exit code ${code}`,
-        );
-      }
-      // the change set is tarred, hashed and compressed in one pass (no tar file in between)
-      const { result: stats, layer } = await this.streamLayer((sink) =>
-        snapshotter.snapshot(sink, { mtimeEpoch: this.epoch }),
-      );
-      return stats.entries === 0 ? undefined : layer;
-    }
+  runInSnapshot(state: StageState, root: string, spec: RunSpec): Promise<Layer | undefined> {
+    return this.runner.run(state, root, spec);
   }
 
   async pathsLayer(root: string, paths: string[]) {
@@ -474,23 +347,4 @@ class Build implements StageServices {
       this.epoch !== undefined ? this.epoch * 1000 : (this.req.now?.() ?? new Date()).getTime(),
     ).toISOString();
   }
-}
-
-/** `cp -a` keeps hardlinks, xattrs, devices and ownership; reflinks where the file system has them. */
-function copyTree(from: string, to: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('cp', ['-a', '--reflink=auto', `${from}/.`, to], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new BuilderError('ROOTFS_COPY_FAILED', `copying stage root file system: ${err.trim()}`)),
-    );
-  });
 }

@@ -1,0 +1,59 @@
+import { writeFile } from 'node:fs/promises';
+import { type Image, writeDockerArchive, writeLayout } from '@kaniko-ts/oci';
+import type { BuildOptions } from '../build.js';
+import { LayerUploader } from '../engine/layer-uploader.js';
+import { repository, tagOf } from './reference-parts.js';
+
+/**
+ * Writes every output asked for: pushes to each destination (returning `repo@digest` for each), the
+ * OCI layout, the docker-archive tarball and the digest files.
+ */
+export async function writeOutputs(opts: BuildOptions, image: Image, digest: string): Promise<string[]> {
+  const pushed: string[] = [];
+  if (opts.push) {
+    for (const dest of opts.destinations) {
+      await opts.registry.pushImage(dest, image, {
+        onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }),
+      });
+      pushed.push(`${repository(dest)}@${digest}`);
+    }
+  }
+  if (opts.ociLayoutPath) {
+    await writeLayout(opts.ociLayoutPath, image, { tag: tagOf(opts.destinations[0]) ?? 'latest' });
+  }
+  if (opts.tarPath)
+    await writeDockerArchive(opts.tarPath, image, {
+      tags: opts.destinations.length ? opts.destinations : ['image:latest'],
+    });
+  await writeDigestFiles(opts, digest);
+  return pushed;
+}
+
+/** Pushes each layer to every destination as soon as the engine hands it over. */
+export function layerUploader(opts: BuildOptions): LayerUploader {
+  return new LayerUploader((layer, signal) =>
+    Promise.all(
+      opts.destinations.map((dest) =>
+        opts.registry.pushBlob(
+          dest,
+          { descriptor: layer.descriptor(), open: () => layer.compressed() },
+          { signal, onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }) },
+        ),
+      ),
+    ),
+  );
+}
+
+async function writeDigestFiles(opts: BuildOptions, digest: string): Promise<void> {
+  if (opts.digestFile) await writeFile(opts.digestFile, digest);
+  if (opts.imageNameWithDigestFile) {
+    await writeFile(
+      opts.imageNameWithDigestFile,
+      opts.destinations.map((d) => `${repository(d)}@${digest}\n`).join(''),
+    );
+  }
+  if (opts.imageNameTagWithDigestFile) {
+    const entries = opts.destinations.map((d) => ({ image: d, digest }));
+    await writeFile(opts.imageNameTagWithDigestFile, JSON.stringify(entries));
+  }
+}
