@@ -11,16 +11,10 @@ import { type DirectoryViewOptions, directoryView } from './directory-view.js';
 import { DISTRO_FILES, detectDistro } from './distro.js';
 import type { FileSystemView } from './file-system-view.js';
 import type { CatalogedPackage, Inventory, InventorySource, License } from './inventory.js';
-import {
-  type LayeredViewOptions,
-  type LayerTar,
-  layerCollector,
-  layeredView,
-  type RecordedLayer,
-  type RetainMode,
-  recordLayer,
-} from './layered-view.js';
+import { layerCollector, layeredView } from './layered-view.js';
+import type { LayeredViewOptions, LayerTar, RetainMode } from './layered-view-options.js';
 import { addLicense } from './license.js';
+import { type RecordedLayer, recordLayer } from './record-layer.js';
 import { SbomError } from './sbom-error.js';
 
 /** Every cataloger, in the order their packages are reported when merged. */

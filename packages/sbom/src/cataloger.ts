@@ -1,6 +1,6 @@
 import type { EntryType, FileSystemView } from './file-system-view.js';
 import type { CatalogedPackage, Distro } from './inventory.js';
-import type { RetainMode } from './layered-view.js';
+import type { RetainMode } from './layered-view-options.js';
 
 /** A package as a cataloger reports it; the engine adds layer attribution and merges by purl. */
 export type FoundPackage = Omit<CatalogedPackage, 'layer' | 'foundBy'>;

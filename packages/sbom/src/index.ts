@@ -52,16 +52,8 @@ export type {
   License,
   PackageType,
 } from './inventory.js';
-export {
-  type LayerCollector,
-  type LayeredViewOptions,
-  type LayerTar,
-  layerCollector,
-  layeredView,
-  type RecordedLayer,
-  type RetainMode,
-  recordLayer,
-} from './layered-view.js';
+export { type LayerCollector, layerCollector, layeredView } from './layered-view.js';
+export type { LayeredViewOptions, LayerTar, RetainMode } from './layered-view-options.js';
 export { isSpdxExpression, toLicense } from './license.js';
 export { formatPurl, type PackageUrlParts, parsePurl, purlEncode } from './package-url.js';
 export {
@@ -73,6 +65,7 @@ export {
   type ResourceDescriptor,
   STATEMENT_TYPE,
 } from './provenance.js';
+export { type RecordedLayer, recordLayer } from './record-layer.js';
 export { SbomError, type SbomErrorCode } from './sbom-error.js';
 export { CYCLONEDX_PREDICATE_TYPE, SPDX_PREDICATE_TYPE, sbomStatement } from './sbom-statement.js';
 export { displayName, type SpdxDocument, type SpdxOptions, spdxPackageId, toSpdx } from './spdx.js';

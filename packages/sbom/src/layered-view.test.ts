@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { catalogLayers } from './catalog.js';
-import type { LayerTar } from './layered-view.js';
+import type { LayerTar } from './layered-view-options.js';
 
 type Entry = {
   path: string;
