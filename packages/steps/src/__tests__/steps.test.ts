@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toBuildRequest } from '../build/run.js';
+import { toBuildRequest } from '../build/build-request.js';
 import { buildSpec } from '../build/spec.js';
 import { toIndexRequest } from '../index/run.js';
 import { indexSpec } from '../index/spec.js';
