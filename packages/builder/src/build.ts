@@ -7,7 +7,13 @@ import type { RegistryClient } from '@kaniko-ts/registry';
 import { chooseLayerCache } from './build/choose-layer-cache.js';
 import { ExecutionSetupOnce } from './build/execution-setup-once.js';
 import { openContext, resolveDockerfile } from './build/open-context.js';
-import { type PreparedExecution, preparedParts, prepareExecution } from './build/prepare-execution.js';
+import {
+  type ExecutorProbe,
+  type PreparedExecution,
+  preparedParts,
+  prepareExecution,
+} from './build/prepare-execution.js';
+import { RestartEvents } from './build/restart-events.js';
 import { layerUploader, writeOutputs } from './build/write-outputs.js';
 import { BuilderError } from './builder-error.js';
 import { baseLayerCount, finishImage } from './engine/assemble-image.js';
@@ -116,7 +122,18 @@ const hostPlatform = (): Platform => ({
 });
 
 /** Builds, then writes every requested output. Destinations are checked for push permission first. */
-export async function build(opts: BuildOptions): Promise<BuildOutcome> {
+export function build(opts: BuildOptions): Promise<BuildOutcome> {
+  return buildWith(opts, {});
+}
+
+/** What `build()` takes from its surroundings; tests pass their own (not part of the package API). */
+export interface BuildInternals {
+  /** The executor probe (default `setupExecution`: namespaces, container markers, mount table). */
+  probe?: ExecutorProbe;
+}
+
+/** `build()` with its surroundings given. */
+export async function buildWith(opts: BuildOptions, internals: BuildInternals): Promise<BuildOutcome> {
   const started = performance.now();
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const ownWorkDir = opts.workDir === undefined;
@@ -167,10 +184,16 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
     // mount) only when a RUN has to run: a build whose every RUN is a cache hit never pays for them.
     // COPY/ADD misses need neither (a scratch root is extracted without the executor).
     const lazy = opts.cache === true && opts.executor !== 'in-place';
-    const setup = new ExecutionSetupOnce(() => prepareExecution(opts, workDir));
+    const setup = new ExecutionSetupOnce(() => prepareExecution(opts, workDir, internals.probe));
     const eager = lazy ? undefined : await setup.get();
     await permission;
-    const attempt = async (prepared: PreparedExecution | undefined, dir = 'build'): Promise<BuildResult> => {
+    // a restart in place does not show again the steps the lazy attempt showed (see RestartEvents)
+    const events = new RestartEvents(opts.events);
+    const attempt = async (
+      prepared: PreparedExecution | undefined,
+      dir = 'build',
+      attemptEvents = opts.events,
+    ): Promise<BuildResult> => {
       // the final image's layers are uploaded while the build goes on (see LayerUploader)
       const uploader =
         opts.push && opts.destinations.length > 0 && !opts.singleSnapshot ? layerUploader(opts) : undefined;
@@ -199,7 +222,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
           secrets: opts.secrets,
           cacheDir: opts.cacheDir,
           cache: chooseLayerCache(opts),
-          events: opts.events,
+          events: attemptEvents,
           now: opts.now,
         },
         prepared ? preparedParts(prepared) : setup.lazyParts(),
@@ -214,13 +237,16 @@ export async function build(opts: BuildOptions): Promise<BuildOutcome> {
     if (eager) result = await attempt(eager);
     else {
       try {
-        result = await attempt(undefined);
+        result = await attempt(undefined, 'build', events.first());
       } catch (error) {
         // `auto` chose the in-place executor only once something had to run: nothing was built in `/`
         // yet (the lazy attempt stops at that point), so build again in place from the start
         const chosen = await setup.settled();
         if (!chosen?.executor.inPlace) throw error;
-        result = await attempt(chosen, 'build-in-place');
+        opts.events?.info?.(
+          'executor: restarting the build in place from the start (the executor is chosen at the first RUN that misses the cache); steps already shown are not shown again',
+        );
+        result = await attempt(chosen, 'build-in-place', events.restart());
       }
     }
     const image = await finishImage(result.image, {
