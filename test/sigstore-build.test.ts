@@ -13,7 +13,7 @@ import {
 } from '@kaniko-ts/sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harness } from './harness/index.js';
-import { identityPolicy } from './sigstore/image-fixture.js';
+import { identityPolicy, keylessOptions } from './sigstore/image-fixture.js';
 import { type MockSigstore, startMockSigstore } from './sigstore/mock-sigstore.js';
 import { ReferrersRegistry } from './sigstore/referrers-registry.js';
 
@@ -66,10 +66,7 @@ describe('build → sign keyless → verify', () => {
     const image = { registry: client, reference: ref };
     const signed = await signImage({
       image,
-      identity: { env: { ...mock.githubEnv } },
-      fulcioURL: mock.fulcioURL,
-      witnesses: { rekorURL: mock.rekorURL, tsaURL: mock.tsaURL },
-      trustedRoot,
+      ...keylessOptions({ mock, trustedRoot }),
     });
     expect(signed.digest).toBe(digest);
     const subject = String(mock.claims.sub);
@@ -167,10 +164,7 @@ describe('a registry with the OCI 1.1 referrers API', () => {
       const image = { registry: viaApi, reference: `${repo}:1` };
       const signed = await signImage({
         image,
-        identity: { env: { ...mock.githubEnv } },
-        fulcioURL: mock.fulcioURL,
-        witnesses: { rekorURL: mock.rekorURL, tsaURL: mock.tsaURL },
-        trustedRoot,
+        ...keylessOptions({ mock, trustedRoot }),
       });
       expect(signed.digest).toBe(digest);
       const tags = await viaApi.listTags(repo);

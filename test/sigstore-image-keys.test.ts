@@ -33,13 +33,7 @@ import {
 } from '@kaniko-ts/sigstore';
 import { describe, expect, it } from 'vitest';
 import type { RunningRegistry } from './harness/index.js';
-import {
-  identityPolicy,
-  keylessOptions,
-  type SigstoreImageFixture,
-  tamperLegacySignature as tamper,
-  useSigstoreImageFixture,
-} from './sigstore/image-fixture.js';
+import { useSigstoreImageFixture } from './sigstore/image-fixture.js';
 import { pushTestImage } from './sigstore/images.js';
 import type { MockSigstore } from './sigstore/mock-sigstore.js';
 
@@ -47,15 +41,9 @@ let registry: RunningRegistry;
 let mock: MockSigstore;
 let client: RegistryClient;
 let trustedRoot: TrustedRoot;
-let fixture: SigstoreImageFixture;
-useSigstoreImageFixture((f) => {
-  fixture = f;
+const { keyless, rightPolicy, tamperLegacySignature } = useSigstoreImageFixture((f) => {
   ({ registry, mock, client, trustedRoot } = f);
 });
-
-const keyless = () => keylessOptions(fixture);
-const rightPolicy = () => identityPolicy(String(mock.claims.sub), mock.issuer);
-const tamperLegacySignature = (repo: string, digest: string) => tamper(client, repo, digest);
 
 /** Key-based, Ed25519, attestation, storage and outage cases against a real registry and mock Sigstore. */
 describe('key-based round trip', () => {

@@ -3,13 +3,7 @@ import type { RegistryClient } from '@kaniko-ts/registry';
 import { assertVerified, signImage, type TrustedRoot, verifyImage } from '@kaniko-ts/sigstore';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningRegistry } from './harness/index.js';
-import {
-  identityPolicy,
-  keylessOptions,
-  type SigstoreImageFixture,
-  tamperLegacySignature as tamper,
-  useSigstoreImageFixture,
-} from './sigstore/image-fixture.js';
+import { identityPolicy, useSigstoreImageFixture } from './sigstore/image-fixture.js';
 import { pushTestImage } from './sigstore/images.js';
 import type { MockSigstore } from './sigstore/mock-sigstore.js';
 
@@ -17,15 +11,9 @@ let registry: RunningRegistry;
 let mock: MockSigstore;
 let client: RegistryClient;
 let trustedRoot: TrustedRoot;
-let fixture: SigstoreImageFixture;
-useSigstoreImageFixture((f) => {
-  fixture = f;
+const { keyless, rightPolicy, tamperLegacySignature } = useSigstoreImageFixture((f) => {
   ({ registry, mock, client, trustedRoot } = f);
 });
-
-const keyless = () => keylessOptions(fixture);
-const rightPolicy = () => identityPolicy(String(mock.claims.sub), mock.issuer);
-const tamperLegacySignature = (repo: string, digest: string) => tamper(client, repo, digest);
 
 /** Keyless signing and verification against a real registry and mock Sigstore services; tampering. */
 describe('keyless sign → verify against a real registry (distribution 2.8: referrers tag fallback)', () => {

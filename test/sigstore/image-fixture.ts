@@ -13,11 +13,21 @@ export interface SigstoreImageFixture {
   trustedRoot: TrustedRoot;
 }
 
+/** Helpers bound to the file's fixture; call them only inside tests (after beforeAll). */
+export interface SigstoreImageHelpers {
+  /** Keyless signing options against the mock services. */
+  keyless(): ReturnType<typeof keylessOptions>;
+  /** The policy naming the mock OIDC token's subject and issuer. */
+  rightPolicy(): TrustPolicy;
+  /** {@link tamperLegacySignature} with the fixture's client. */
+  tamperLegacySignature(repo: string, digest: string): Promise<void>;
+}
+
 /**
  * Registers the file's beforeAll/afterAll: starts a registry and the mock Fulcio/Rekor/TSA/OIDC
- * services and hands them to `use` once they run.
+ * services and hands them to `use` once they run. Returns helpers bound to them.
  */
-export function useSigstoreImageFixture(use: (f: SigstoreImageFixture) => void): void {
+export function useSigstoreImageFixture(use: (f: SigstoreImageFixture) => void): SigstoreImageHelpers {
   let f: SigstoreImageFixture | undefined;
   beforeAll(async () => {
     const [registry, mock] = await Promise.all([startRegistry(), startMockSigstore()]);
@@ -33,10 +43,22 @@ export function useSigstoreImageFixture(use: (f: SigstoreImageFixture) => void):
     await f?.client.close();
     await Promise.all([f?.registry.stop(), f?.mock.stop()]);
   });
+  const started = (): SigstoreImageFixture => {
+    if (!f) throw new Error('sigstore image fixture used before its beforeAll ran');
+    return f;
+  };
+  return {
+    keyless: () => keylessOptions(started()),
+    rightPolicy: () => identityPolicy(String(started().mock.claims.sub), started().mock.issuer),
+    tamperLegacySignature: (repo, digest) => tamperLegacySignature(started().client, repo, digest),
+  };
 }
 
 /** Keyless signing options against the mock services (GitHub-style OIDC environment). */
-export const keylessOptions = ({ mock, trustedRoot }: SigstoreImageFixture) => ({
+export const keylessOptions = ({
+  mock,
+  trustedRoot,
+}: Pick<SigstoreImageFixture, 'mock' | 'trustedRoot'>) => ({
   identity: { env: { ...mock.githubEnv } },
   fulcioURL: mock.fulcioURL,
   witnesses: { rekorURL: mock.rekorURL, tsaURL: mock.tsaURL },
