@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from '@kaniko-ts/builder';
-import { RegistryClient } from '@kaniko-ts/registry';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RegistryClient } from '@kaniko-ts/registry';
+import { describe, expect, it } from 'vitest';
 import { harness, podman, skopeo } from './harness/index.js';
+import { usePushingBuildFixture } from './registry/pushing-build-fixture.js';
 
 /** `--annotation`, `--image-format`, `--single-snapshot`, `--snapshot-mode`, checked with skopeo and podman. */
 describe('build flags kaniko users pass', () => {
@@ -37,17 +37,8 @@ describe('build flags kaniko users pass', () => {
     'no-true',
   ];
 
-  beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'flags-'));
-    ctx = join(work, 'ctx');
-    await mkdir(ctx);
-    await writeFile(join(ctx, 'Dockerfile'), dockerfile);
-    await writeFile(join(ctx, 'app.txt'), 'app\n');
-    client = new RegistryClient({ insecureRegistries: [reg().host] });
-  });
-  afterAll(async () => {
-    await client.close();
-    await rm(work, { recursive: true, force: true });
+  usePushingBuildFixture('flags-', { Dockerfile: dockerfile, 'app.txt': 'app\n' }, (f) => {
+    ({ work, context: ctx, client } = f);
   });
 
   const options = (dest: string) => ({

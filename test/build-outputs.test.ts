@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from '@kaniko-ts/builder';
 import { Credentials, RegistryClient, StaticKeychain } from '@kaniko-ts/registry';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { harness, podman, skopeo } from './harness/index.js';
+import { usePushingBuildFixture } from './registry/pushing-build-fixture.js';
 
 /** Outputs and options of `build` (issue 4), each checked with an independent tool where one exists. */
 describe('build outputs and options', () => {
@@ -21,17 +21,8 @@ describe('build outputs and options', () => {
     '',
   ].join('\n');
 
-  beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'outputs-'));
-    ctx = join(work, 'ctx');
-    await mkdir(ctx);
-    await writeFile(join(ctx, 'Dockerfile'), dockerfile);
-    await writeFile(join(ctx, 'app.txt'), 'app\n');
-    client = new RegistryClient({ insecureRegistries: [reg().host] });
-  });
-  afterAll(async () => {
-    await client.close();
-    await rm(work, { recursive: true, force: true });
+  usePushingBuildFixture('outputs-', { Dockerfile: dockerfile, 'app.txt': 'app\n' }, (f) => {
+    ({ work, context: ctx, client } = f);
   });
 
   const base = () => ({ context: ctx, buildArgs: { REGISTRY: reg().host }, registry: client });
