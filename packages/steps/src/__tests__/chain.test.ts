@@ -3,14 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningRegistry, startRegistry } from '../../../../test/harness/registry.js';
-import { parseInputs } from '../parse-inputs.js';
-import type { InferInputs, StepSpec } from '../step-spec.js';
 import { attestSbomStep, buildStep, generateKeyPairStep, signStep, verifyStep } from '../steps.js';
+import { cosignKeyPair } from './cosign-key-pair.js';
 import { fakeContext } from './fake-context.js';
-
-function inputs<S extends StepSpec>(spec: S, raw: Record<string, string>, env: Record<string, string> = {}) {
-  return parseInputs(spec, raw, env).values as InferInputs<S>;
-}
+import { stepInputs } from './step-inputs.js';
 
 /**
  * The steps chained as a pipeline chains them, outputs feeding inputs, against a real registry:
@@ -39,20 +35,12 @@ describe('build → sign → attest-sbom → verify', () => {
     const net = { insecure: 'true' };
     const built = await buildStep.run(
       ctx,
-      inputs(buildStep.spec, { ...net, context: join(dir, 'ctx'), tags: `${registry.host}/chain/app:1` }),
+      stepInputs(buildStep.spec, { ...net, context: join(dir, 'ctx'), tags: `${registry.host}/chain/app:1` }),
     );
-    const keys = await generateKeyPairStep.run(
-      ctx,
-      inputs(
-        generateKeyPairStep.spec,
-        { 'output-key-prefix': join(dir, 'cosign') },
-        { COSIGN_PASSWORD: 'pw' },
-      ),
-    );
-    const keyEnv = { COSIGN_PRIVATE_KEY: keys['private-key-path'], COSIGN_PASSWORD: 'pw' };
+    const { keys, keyEnv } = await cosignKeyPair(ctx, join(dir, 'cosign'), 'pw');
     const signed = await signStep.run(
       ctx,
-      inputs(
+      stepInputs(
         signStep.spec,
         { ...net, image: built['image-ref'], 'tlog-upload': 'false', format: 'both' },
         keyEnv,
@@ -62,7 +50,7 @@ describe('build → sign → attest-sbom → verify', () => {
     expect(signed['signature-ref'].split('\n').length).toBe(2);
     const attested = await attestSbomStep.run(
       ctx,
-      inputs(attestSbomStep.spec, { ...net, image: signed['image-ref'], 'tlog-upload': 'false' }, keyEnv),
+      stepInputs(attestSbomStep.spec, { ...net, image: signed['image-ref'], 'tlog-upload': 'false' }, keyEnv),
     );
     expect(attested['predicate-type']).toBe('https://spdx.dev/Document');
     expect(attested.packages).toBe('1');
@@ -71,7 +59,7 @@ describe('build → sign → attest-sbom → verify', () => {
     const verify = (raw: Record<string, string>) =>
       verifyStep.run(
         ctx,
-        inputs(verifyStep.spec, { ...net, image: attested['image-ref'], 'ignore-tlog': 'true', ...raw }),
+        stepInputs(verifyStep.spec, { ...net, image: attested['image-ref'], 'ignore-tlog': 'true', ...raw }),
       );
     const verified = await verify({ key: keys['public-key-path'], 'require-attestation': 'spdx' });
     expect(verified.verified).toBe('true');
@@ -85,7 +73,11 @@ describe('build → sign → attest-sbom → verify', () => {
     });
     const other = await generateKeyPairStep.run(
       ctx,
-      inputs(generateKeyPairStep.spec, { 'output-key-prefix': join(dir, 'other') }, { COSIGN_PASSWORD: '' }),
+      stepInputs(
+        generateKeyPairStep.spec,
+        { 'output-key-prefix': join(dir, 'other') },
+        { COSIGN_PASSWORD: '' },
+      ),
     );
     await expect(verify({ key: other['public-key-path'] })).rejects.toMatchObject({
       code: 'VERIFICATION_FAILED',

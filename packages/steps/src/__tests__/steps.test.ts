@@ -5,21 +5,13 @@ import { toIndexRequest } from '../index/run.js';
 import { indexSpec } from '../index/spec.js';
 import { pickInputs } from '../internal/pick-inputs.js';
 import { toSigningOptions } from '../internal/signer-options.js';
-import { parseInputs } from '../parse-inputs.js';
 import { signSpec } from '../sign/spec.js';
-import type { InferInputs, StepSpec } from '../step-spec.js';
+import type { StepSpec } from '../step-spec.js';
 import { allSteps, buildStep, findStep, signStep } from '../steps.js';
 import { toVerifyRequest } from '../verify/run.js';
 import { verifySpec } from '../verify/spec.js';
 import { fakeContext } from './fake-context.js';
-
-function inputsOf<S extends StepSpec>(
-  spec: S,
-  raw: Record<string, string | string[]>,
-  env = {},
-): InferInputs<S> {
-  return parseInputs(spec, raw, env).values as InferInputs<S>;
-}
+import { stepInputs } from './step-inputs.js';
 
 describe('step specs', () => {
   it('give every input and output a description and a unique CLI flag', () => {
@@ -94,7 +86,7 @@ describe('build', () => {
     const { ctx } = fakeContext({ env: { TOKEN: 'from-env' } });
     const request = toBuildRequest(
       ctx,
-      inputsOf(buildSpec, {
+      stepInputs(buildSpec, {
         context: 'app',
         file: 'app/Containerfile',
         tags: ['r.example/team/app:1', 'r.example/team/app:latest'],
@@ -124,7 +116,11 @@ describe('build', () => {
   });
 
   it('reuses the sign step: the inputs it passes on parse as valid sign inputs', () => {
-    const build = inputsOf(buildSpec, { tags: 'r/app:1', sign: 'true', 'rekor-url': 'https://rekor.local' });
+    const build = stepInputs(buildSpec, {
+      tags: 'r/app:1',
+      sign: 'true',
+      'rekor-url': 'https://rekor.local',
+    });
     const sign = pickInputs(signSpec, build, { image: 'r/app@sha256:abc', annotations: [] });
     expect(Object.keys(sign).sort()).toEqual(Object.keys(signSpec.inputs).sort());
     expect(sign['rekor-url']).toBe('https://rekor.local');
@@ -138,7 +134,7 @@ describe('signing options', () => {
     const options = await toSigningOptions(
       ctx,
       'sign',
-      inputsOf(signSpec, {
+      stepInputs(signSpec, {
         image: 'r/a@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
       }),
     );
@@ -157,7 +153,7 @@ describe('signing options', () => {
     const options = await toSigningOptions(
       ctx,
       'sign',
-      inputsOf(
+      stepInputs(
         signSpec,
         { image: 'r/a', 'tlog-upload': 'false' },
         { COSIGN_PRIVATE_KEY: 'PEM', COSIGN_PASSWORD: 'pw' },
@@ -171,7 +167,7 @@ describe('signing options', () => {
   it('refuses keyless signing without a log or timestamp authority', async () => {
     const { ctx } = fakeContext({ token: 't' });
     await expect(
-      toSigningOptions(ctx, 'sign', inputsOf(signSpec, { image: 'r/a', 'tlog-upload': 'false' })),
+      toSigningOptions(ctx, 'sign', stepInputs(signSpec, { image: 'r/a', 'tlog-upload': 'false' })),
     ).rejects.toThrow(/needs rekor/);
   });
 
@@ -180,7 +176,7 @@ describe('signing options', () => {
     await expect(
       signStep.run(
         ctx,
-        inputsOf(signSpec, {
+        stepInputs(signSpec, {
           image: 'r/a@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
         }),
       ),
@@ -191,12 +187,12 @@ describe('signing options', () => {
 describe('verify and index', () => {
   it('requires an identity and expands predicate short names', () => {
     const { ctx } = fakeContext();
-    expect(() => toVerifyRequest(ctx, inputsOf(verifySpec, { image: 'r/a' }))).toThrow(
+    expect(() => toVerifyRequest(ctx, stepInputs(verifySpec, { image: 'r/a' }))).toThrow(
       /certificate-identity/,
     );
     const request = toVerifyRequest(
       ctx,
-      inputsOf(verifySpec, {
+      stepInputs(verifySpec, {
         image: 'r/a',
         'certificate-identity-regexp': '^https://github.com/org/',
         'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com',
@@ -214,11 +210,11 @@ describe('verify and index', () => {
   it('accepts only digest-pinned sources for an index', () => {
     const { ctx } = fakeContext();
     const digest = `sha256:${'a'.repeat(64)}`;
-    expect(() => toIndexRequest(ctx, inputsOf(indexSpec, { sources: 'r/a:amd64', tags: 'r/a:1' }))).toThrow(
+    expect(() => toIndexRequest(ctx, stepInputs(indexSpec, { sources: 'r/a:amd64', tags: 'r/a:1' }))).toThrow(
       /not pinned by digest: r\/a:amd64/,
     );
     expect(
-      toIndexRequest(ctx, inputsOf(indexSpec, { sources: `r/a@${digest}`, tags: 'r/a:1' })).sources,
+      toIndexRequest(ctx, stepInputs(indexSpec, { sources: `r/a@${digest}`, tags: 'r/a:1' })).sources,
     ).toEqual([`r/a@${digest}`]);
   });
 });

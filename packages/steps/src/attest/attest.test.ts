@@ -4,16 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningRegistry, startRegistry } from '../../../../test/harness/registry.js';
+import { cosignKeyPair } from '../__tests__/cosign-key-pair.js';
 import { fakeContext } from '../__tests__/fake-context.js';
-import { parseInputs } from '../parse-inputs.js';
-import type { InferInputs, StepSpec } from '../step-spec.js';
-import { attestStep, buildStep, generateKeyPairStep, signStep, verifyStep } from '../steps.js';
+import { stepInputs } from '../__tests__/step-inputs.js';
+import { attestStep, buildStep, signStep, verifyStep } from '../steps.js';
 import { builderIdOf, contextDigest } from './provenance.js';
 import { predicateTypeOf } from './run.js';
-
-function inputs<S extends StepSpec>(spec: S, raw: Record<string, string>, env: Record<string, string> = {}) {
-  return parseInputs(spec, raw, env).values as InferInputs<S>;
-}
 
 describe('attest --type names', () => {
   it("maps cosign's --type names and verify's short names; URIs pass through", () => {
@@ -121,23 +117,15 @@ describe('provenance with a cosign key', () => {
     const net = { insecure: 'true' };
     const built = await buildStep.run(
       ctx,
-      inputs(buildStep.spec, { ...net, context: join(dir, 'ctx'), tags: `${registry.host}/p/app:1` }),
+      stepInputs(buildStep.spec, { ...net, context: join(dir, 'ctx'), tags: `${registry.host}/p/app:1` }),
     );
-    const keys = await generateKeyPairStep.run(
-      ctx,
-      inputs(
-        generateKeyPairStep.spec,
-        { 'output-key-prefix': join(dir, 'cosign') },
-        { COSIGN_PASSWORD: 'pw' },
-      ),
-    );
-    const keyEnv = { COSIGN_PRIVATE_KEY: keys['private-key-path'], COSIGN_PASSWORD: 'pw' };
+    const { keys, keyEnv } = await cosignKeyPair(ctx, join(dir, 'cosign'), 'pw');
     const signed = { ...net, image: built['image-ref'], 'tlog-upload': 'false' };
-    await signStep.run(ctx, inputs(signStep.spec, signed, keyEnv));
+    await signStep.run(ctx, stepInputs(signStep.spec, signed, keyEnv));
     const verify = (require: string) =>
       verifyStep.run(
         fakeContext().ctx,
-        inputs(verifyStep.spec, {
+        stepInputs(verifyStep.spec, {
           ...net,
           image: built['image-ref'],
           'ignore-tlog': 'true',
@@ -151,18 +139,18 @@ describe('provenance with a cosign key', () => {
 
     // Without a predicate, only slsa may be asked for, and only by digest.
     await expect(
-      attestStep.run(ctx, inputs(attestStep.spec, { ...signed, type: 'spdx' }, keyEnv)),
+      attestStep.run(ctx, stepInputs(attestStep.spec, { ...signed, type: 'spdx' }, keyEnv)),
     ).rejects.toThrow(/give predicate/);
     await expect(
       attestStep.run(
         ctx,
-        inputs(attestStep.spec, { ...signed, image: `${registry.host}/p/app:1`, type: 'slsa' }, keyEnv),
+        stepInputs(attestStep.spec, { ...signed, image: `${registry.host}/p/app:1`, type: 'slsa' }, keyEnv),
       ),
     ).rejects.toThrow(/by digest/);
 
     const attested = await attestStep.run(
       ctx,
-      inputs(
+      stepInputs(
         attestStep.spec,
         { ...signed, type: 'slsa', context: join(dir, 'ctx'), dockerfile: join(dir, 'ctx', 'Dockerfile') },
         keyEnv,
@@ -196,15 +184,7 @@ describe('provenance with a cosign key', () => {
   });
   it('build with a cosign key: sign, sbom and provenance in one step, verified by the public key', async () => {
     const { ctx } = fakeContext();
-    const keys = await generateKeyPairStep.run(
-      ctx,
-      inputs(
-        generateKeyPairStep.spec,
-        { 'output-key-prefix': join(dir, 'build-key') },
-        { COSIGN_PASSWORD: '' },
-      ),
-    );
-    const keyEnv = { COSIGN_PRIVATE_KEY: keys['private-key-path'], COSIGN_PASSWORD: '' };
+    const { keys, keyEnv } = await cosignKeyPair(ctx, join(dir, 'build-key'), '');
     const raw = {
       insecure: 'true',
       'tlog-upload': 'false',
@@ -214,11 +194,11 @@ describe('provenance with a cosign key', () => {
       sbom: 'true',
       provenance: 'true',
     };
-    const built = await buildStep.run(ctx, inputs(buildStep.spec, raw, keyEnv));
+    const built = await buildStep.run(ctx, stepInputs(buildStep.spec, raw, keyEnv));
     expect(built['provenance-ref']).toContain(registry.host);
     const verified = await verifyStep.run(
       fakeContext().ctx,
-      inputs(verifyStep.spec, {
+      stepInputs(verifyStep.spec, {
         insecure: 'true',
         image: built['image-ref'],
         'ignore-tlog': 'true',
@@ -232,7 +212,7 @@ describe('provenance with a cosign key', () => {
     ]);
     // Without a push there is nothing to attest: skipped with a warning, not an error.
     const dry = fakeContext();
-    const out = await buildStep.run(dry.ctx, inputs(buildStep.spec, { ...raw, push: 'false' }, keyEnv));
+    const out = await buildStep.run(dry.ctx, stepInputs(buildStep.spec, { ...raw, push: 'false' }, keyEnv));
     expect(out['provenance-ref']).toBe('');
     expect(dry.record.warnings.map((w) => w.message)).toContain('provenance needs a pushed image: skipped');
   });
