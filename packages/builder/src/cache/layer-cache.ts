@@ -1,5 +1,6 @@
 import type { ContainerConfig, Digest, History, Layer } from '@kaniko-ts/oci';
 import { BuilderError } from '../builder-error.js';
+import { mapLimit } from '../internal/map-limit.js';
 
 /** What is stored with a layer besides its bytes. */
 export interface CacheEntryMeta {
@@ -59,6 +60,33 @@ export interface LayerCacheOptions {
 }
 
 export const DEFAULT_CACHE_TTL_MS = 336 * 3600 * 1000;
+
+/** `LayerCacheOptions` with their defaults filled in. */
+export function cacheOptions(opts: LayerCacheOptions): Required<LayerCacheOptions> {
+  return {
+    ttl: opts.ttl ?? DEFAULT_CACHE_TTL_MS,
+    now: opts.now ?? (() => new Date()),
+    concurrency: opts.concurrency ?? 8,
+    onWarning: opts.onWarning ?? (() => {}),
+  };
+}
+
+/**
+ * `LayerCache.get` for stores that look keys up one by one: every distinct key (checked with
+ * `assertCacheKey`) is looked up, `concurrency` at once, and the hits are returned by key.
+ */
+export async function lookUpEach(
+  keys: readonly string[],
+  concurrency: number,
+  lookup: (key: string) => Promise<CachedLayer | undefined>,
+): Promise<Map<string, CachedLayer>> {
+  const unique = [...new Set(keys)];
+  for (const k of unique) assertCacheKey(k);
+  const found = await mapLimit(unique, concurrency, lookup);
+  const out = new Map<string, CachedLayer>();
+  for (const hit of found) if (hit) out.set(hit.key, hit);
+  return out;
+}
 
 /** Keys name files and tags: only 64 lower-case hex digits are accepted. */
 export function assertCacheKey(key: string): void {

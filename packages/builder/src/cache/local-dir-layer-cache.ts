@@ -13,16 +13,16 @@ import {
   type Layer,
   layerFromBlob,
 } from '@kaniko-ts/oci';
-import { mapLimit } from '../internal/map-limit.js';
 import {
   assertCacheKey,
   type CachedLayer,
   type CacheEntryMeta,
-  DEFAULT_CACHE_TTL_MS,
+  cacheOptions,
   historyOf,
   isExpired,
   type LayerCache,
   type LayerCacheOptions,
+  lookUpEach,
 } from './layer-cache.js';
 
 const ENTRY_SCHEMA = 'kaniko-ts-cache-entry/1';
@@ -58,10 +58,12 @@ export class LocalDirLayerCache implements LayerCache {
 
   constructor(dir: string, opts: LayerCacheOptions = {}) {
     this.dir = dir;
-    this.ttl = opts.ttl ?? DEFAULT_CACHE_TTL_MS;
-    this.now = opts.now ?? (() => new Date());
-    this.concurrency = opts.concurrency ?? 8;
-    this.warn = opts.onWarning ?? (() => {});
+    ({
+      ttl: this.ttl,
+      now: this.now,
+      concurrency: this.concurrency,
+      onWarning: this.warn,
+    } = cacheOptions(opts));
   }
 
   private entryPath(key: string): string {
@@ -78,13 +80,8 @@ export class LocalDirLayerCache implements LayerCache {
     return join(tmp, `${Date.now()}-${randomBytes(8).toString('hex')}`);
   }
 
-  async get(keys: readonly string[]): Promise<Map<string, CachedLayer>> {
-    const unique = [...new Set(keys)];
-    for (const k of unique) assertCacheKey(k);
-    const found = await mapLimit(unique, this.concurrency, (key) => this.lookup(key));
-    const out = new Map<string, CachedLayer>();
-    for (const hit of found) if (hit) out.set(hit.key, hit);
-    return out;
+  get(keys: readonly string[]): Promise<Map<string, CachedLayer>> {
+    return lookUpEach(keys, this.concurrency, (key) => this.lookup(key));
   }
 
   private async lookup(key: string): Promise<CachedLayer | undefined> {

@@ -9,16 +9,16 @@ import {
   toPlatformJson,
 } from '@kaniko-ts/oci';
 import { type RegistryClient, RegistryError } from '@kaniko-ts/registry';
-import { mapLimit } from '../internal/map-limit.js';
 import {
   assertCacheKey,
   type CachedLayer,
   type CacheEntryMeta,
-  DEFAULT_CACHE_TTL_MS,
+  cacheOptions,
   historyOf,
   isExpired,
   type LayerCache,
   type LayerCacheOptions,
+  lookUpEach,
 } from './layer-cache.js';
 
 /** Manifest annotation naming the key an entry was stored under (a tag can be moved by hand). */
@@ -63,10 +63,12 @@ export class RegistryLayerCache implements LayerCache {
     readonly repo: string,
     opts: RegistryLayerCacheOptions = {},
   ) {
-    this.ttl = opts.ttl ?? DEFAULT_CACHE_TTL_MS;
-    this.now = opts.now ?? (() => new Date());
-    this.concurrency = opts.concurrency ?? 8;
-    this.warn = opts.onWarning ?? (() => {});
+    ({
+      ttl: this.ttl,
+      now: this.now,
+      concurrency: this.concurrency,
+      onWarning: this.warn,
+    } = cacheOptions(opts));
     this.verify = opts.verify ?? 'lazy';
     this.platform = opts.platform ?? { os: 'linux', architecture: 'amd64' };
   }
@@ -75,10 +77,8 @@ export class RegistryLayerCache implements LayerCache {
     return `${this.repo}:${key}`;
   }
 
-  async get(keys: readonly string[]): Promise<Map<string, CachedLayer>> {
-    const unique = [...new Set(keys)];
-    for (const k of unique) assertCacheKey(k);
-    const found = await mapLimit(unique, this.concurrency, (key) =>
+  get(keys: readonly string[]): Promise<Map<string, CachedLayer>> {
+    return lookUpEach(keys, this.concurrency, (key) =>
       this.lookup(key).catch((e: unknown) => {
         if (!(e instanceof RegistryError && MISS_CODES.has(e.code))) {
           this.warn(`looking up cache entry ${this.ref(key)}: ${(e as Error).message}`);
@@ -86,9 +86,6 @@ export class RegistryLayerCache implements LayerCache {
         return undefined;
       }),
     );
-    const out = new Map<string, CachedLayer>();
-    for (const hit of found) if (hit) out.set(hit.key, hit);
-    return out;
   }
 
   private async lookup(key: string): Promise<CachedLayer | undefined> {
