@@ -11,6 +11,22 @@ const templatesDir = join(root, 'gitlab-components', 'templates');
 const templates = readdirSync(templatesDir).filter((f) => f.endsWith('.yml'));
 const gitlabCiLocal = join(root, 'node_modules', 'gitlab-ci-local', 'dist', 'index.js');
 
+/**
+ * A git repository of the templates as GitLab serves components from it (origin on gitlab.com),
+ * for gitlab-ci-local to include them at `sha`.
+ */
+function componentsRepo(prefix: string): { dir: string; sha: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir });
+  git('init', '-q', '-b', 'main');
+  git('remote', 'add', 'origin', 'git@gitlab.com:org/kaniko-ts.git');
+  cpSync(templatesDir, join(dir, 'templates'), { recursive: true });
+  git('add', '.');
+  git('commit', '-qm', 'components');
+  return { dir, sha: git('rev-parse', 'HEAD').toString().trim() };
+}
+
 interface SpecInput {
   type?: string;
   default?: unknown;
@@ -93,15 +109,7 @@ describe('GitLab components', () => {
   });
 
   it('every template, included as a component with inputs, passes GitLab CI schema validation', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'components-'));
-    const git = (...args: string[]) =>
-      execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir });
-    git('init', '-q', '-b', 'main');
-    git('remote', 'add', 'origin', 'git@gitlab.com:org/kaniko-ts.git');
-    cpSync(templatesDir, join(dir, 'templates'), { recursive: true });
-    git('add', '.');
-    git('commit', '-qm', 'components');
-    const sha = git('rev-parse', 'HEAD').toString().trim();
+    const { dir, sha } = componentsRepo('components-');
     const include = (name: string, inputs: Record<string, unknown>) =>
       `  - component: gitlab.com/org/kaniko-ts/${name}@${sha}\n    inputs: ${JSON.stringify(inputs)}\n`;
     writeFileSync(
@@ -139,15 +147,7 @@ describe('GitLab components', () => {
   });
 
   it('gitlab-ci-local rejects a component with a bad input value (the validation is live)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'components-bad-'));
-    const git = (...args: string[]) =>
-      execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir });
-    git('init', '-q', '-b', 'main');
-    git('remote', 'add', 'origin', 'git@gitlab.com:org/kaniko-ts.git');
-    cpSync(templatesDir, join(dir, 'templates'), { recursive: true });
-    git('add', '.');
-    git('commit', '-qm', 'components');
-    const sha = git('rev-parse', 'HEAD').toString().trim();
+    const { dir, sha } = componentsRepo('components-bad-');
     writeFileSync(
       join(dir, '.gitlab-ci.yml'),
       `include:\n  - component: gitlab.com/org/kaniko-ts/build@${sha}\n    inputs: { compression: brotli }\n`,
