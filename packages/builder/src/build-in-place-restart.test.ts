@@ -135,6 +135,9 @@ describe('auto executor with a layer cache', () => {
     // probed once, at the RUN; then built again from the start, in place: the RUN ran in the root
     expect(inPlace.calls).toEqual(['auto']);
     expect(existsSync(join(restarted.workDir, 'build-in-place'))).toBe(true);
+    // the lazy attempt had extracted the base to run the RUN in; that copy is gone
+    expect(existsSync(join(restarted.workDir, 'build'))).toBe(true);
+    expect(existsSync(join(restarted.workDir, 'build', 'rootfs'))).toBe(false);
     expect(await readFile(join(root, 'ran'), 'utf8')).toBe('copied\n');
     expect(restarts(restarted.seen)).toHaveLength(1);
 

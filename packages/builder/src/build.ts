@@ -246,6 +246,9 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
         opts.events?.info?.(
           'executor: restarting the build in place from the start (the executor is chosen at the first RUN that misses the cache); steps already shown are not shown again',
         );
+        // the lazy attempt's extracted roots are not needed again (its layer files may still be
+        // read by cache stores it started): the disk they take is free for `/`
+        await rm(join(workDir, 'build', 'rootfs'), { recursive: true, force: true });
         result = await attempt(chosen, 'build-in-place', events.restart());
       }
     }
