@@ -30,7 +30,7 @@ import {
   pythonTree,
 } from './sbom/fixtures.js';
 import { hostTree, memoryLayer, packLayer } from './sbom/layers.js';
-import { rpmBdbRoot, rpmQa, rpmQaBdb, rpmRoot } from './sbom/rpm-fixtures.js';
+import { fedoraRpmPurl, rpmBdbRoot, rpmQa, rpmQaBdb, rpmRoot } from './sbom/rpm-fixtures.js';
 import { cycloneDxErrors, spdxErrors } from './sbom/validate.js';
 
 const CREATED = '2025-01-01T00:00:00Z';
@@ -170,13 +170,7 @@ describe('language and rpm ecosystems against their own tools', () => {
     expect(
       accuracy(
         rpms.map((p) => p.purl),
-        truth.map((t) => ({
-          type: 'rpm',
-          namespace: 'fedora',
-          name: t.name,
-          version: `${t.version}-${t.release}`,
-          qualifiers: { arch: t.arch, ...(t.epoch ? { epoch: t.epoch } : {}) },
-        })),
+        truth.map(fedoraRpmPurl),
         ['arch', 'epoch'],
       ),
     ).toMatchObject({ recall: 1, precision: 1 });
@@ -252,13 +246,7 @@ describe('language and rpm ecosystems against their own tools', () => {
       expect(
         accuracy(
           inv.packages.map((p) => p.purl),
-          truth.map((t) => ({
-            type: 'rpm',
-            namespace: 'fedora',
-            name: t.name,
-            version: `${t.version}-${t.release}`,
-            qualifiers: { arch: t.arch, ...(t.epoch ? { epoch: t.epoch } : {}) },
-          })),
+          truth.map(fedoraRpmPurl),
           ['arch', 'epoch'],
         ),
       ).toMatchObject({ recall: 1, precision: 1 });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import type { PackageUrlParts } from '@kaniko-ts/sbom';
 import { runChecked } from '../harness/index.js';
 import { cached, ensureSbomTools } from './fixtures.js';
 
@@ -46,37 +47,45 @@ export async function rpmRoot(): Promise<string> {
     }
     const rpms = join(top, 'RPMS', 'noarch');
     const files = (await readdir(rpms)).map((f) => join(rpms, f));
-    await runChecked('rpm', [
-      '--root',
-      root,
-      '--dbpath',
-      '/var/lib/rpm',
-      '--define',
-      '_db_backend sqlite',
-      '--initdb',
-    ]);
-    await runChecked('rpm', [
-      '--root',
-      root,
-      '--dbpath',
-      '/var/lib/rpm',
-      '--define',
-      '_db_backend sqlite',
-      '-i',
-      '--nodeps',
-      '--noscripts',
-      ...files,
-    ]);
+    const rpm = (...args: string[]) =>
+      runChecked('rpm', [
+        '--root',
+        root,
+        '--dbpath',
+        '/var/lib/rpm',
+        '--define',
+        '_db_backend sqlite',
+        ...args,
+      ]);
+    await rpm('--initdb');
+    await rpm('-i', '--nodeps', '--noscripts', ...files);
     await rm(top, { recursive: true, force: true });
   });
 }
 
-/** `rpm -qa` of a root: name, epoch ('(none)' when unset), version, release, arch, license. */
-export async function rpmQa(
-  root: string,
-): Promise<
-  { name: string; epoch?: string; version: string; release: string; arch: string; license: string }[]
-> {
+/** One package as `rpm -qa` reports it (epoch absent where rpm says '(none)'). */
+export interface RpmQaPackage {
+  name: string;
+  epoch?: string;
+  version: string;
+  release: string;
+  arch: string;
+  license: string;
+}
+
+/** The purl parts a package of these fixtures should have (their os-release says fedora). */
+export function fedoraRpmPurl(t: Omit<RpmQaPackage, 'license'>): PackageUrlParts {
+  return {
+    type: 'rpm',
+    namespace: 'fedora',
+    name: t.name,
+    version: `${t.version}-${t.release}`,
+    qualifiers: { arch: t.arch, ...(t.epoch ? { epoch: t.epoch } : {}) },
+  };
+}
+
+/** `rpm -qa` of a root: name, epoch, version, release, arch, license. */
+export async function rpmQa(root: string): Promise<RpmQaPackage[]> {
   const out = await runChecked('rpm', [
     '--root',
     root,
@@ -141,9 +150,7 @@ export async function rpmBdbRoot(pageSize: 512 | 65536): Promise<string> {
 }
 
 /** `rpm -qa` through rpm's own read-only Berkeley DB backend. */
-export async function rpmQaBdb(
-  root: string,
-): Promise<{ name: string; epoch?: string; version: string; release: string; arch: string }[]> {
+export async function rpmQaBdb(root: string): Promise<Omit<RpmQaPackage, 'license'>[]> {
   const out = await runChecked('rpm', [
     '--root',
     root,
