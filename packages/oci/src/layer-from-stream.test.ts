@@ -137,7 +137,7 @@ function generated(total: number): Readable {
   });
 }
 
-/** Peak RSS growth (bytes) of this process, worker threads included, while `fn` runs. */
+/** Peak RSS growth (bytes) of this process, all threads included, while `fn` runs. */
 async function rssGrowth<T>(fn: () => Promise<T>): Promise<[T, number]> {
   globalThis.gc?.();
   const before = process.memoryUsage().rss;
@@ -166,8 +166,9 @@ describe('memory', () => {
   });
 
   it('streams a 500 MB layer through parallel gzip with bounded memory', async () => {
-    // Two worker isolates and their zlib states cost a fixed ~50-100 MB over one thread; what must
-    // not happen is growth with the layer size (500 MB of input, a few MiB in flight).
+    // Blocks are deflated on libuv's thread pool (no worker isolates): a few MiB of blocks in flight
+    // and streamed buffers awaiting V8's external-memory GC; what must not happen is growth with the
+    // layer size (500 MB of input).
     const total = 500 * 1024 * 1024;
     const [layer, growth] = await rssGrowth(() =>
       layerFromStream(generated(total), { compression: 'gzip', level: 1, dir }),

@@ -31,14 +31,14 @@ export interface LayerOptions {
   /** Directory for the blob when `path` is not given. Default: `os.tmpdir()`. */
   dir?: string;
   /**
-   * gzip only. Default `true`: a layer of 4 MiB or more is compressed block-parallel on worker threads
+   * gzip only. Default `true`: a layer of 4 MiB or more is compressed block-parallel on libuv threads
    * (pigz-style; one valid gzip stream); smaller ones get single-stream bytes. `false`: always one
    * zlib stream on one core (the output bytes differ from the parallel format for large layers).
    */
   parallel?: boolean;
   /** gzip only: a caller-owned pool from `createGzipPool`, reused across layers (else one per layer). */
   gzipPool?: GzipPool;
-  /** gzip only: worker threads of a per-layer pool (default `os.availableParallelism()`); bytes do not change. */
+  /** gzip only: blocks deflated at once by a per-layer pool (default `os.availableParallelism()`); bytes do not change. */
   threads?: number;
   /** gzip only: uncompressed bytes per parallel block (default 256 KiB); changes the bytes. */
   gzipBlockSize?: number;

@@ -43,7 +43,7 @@ export const DEFAULT_LEVEL: Readonly<Record<Compression, number>> = Object.freez
 /** How gzip is written: block-parallel (default) or as one classic zlib stream. */
 export interface GzipCompressorOptions {
   /**
-   * Default `true`: streams of at least `minParallelSize` (4 MiB) are compressed in blocks on worker
+   * Default `true`: streams of at least `minParallelSize` (4 MiB) are compressed in blocks on libuv
    * threads (pigz-style); smaller ones get the single-stream bytes. `false`: always single-stream.
    */
   parallel?: boolean;
@@ -51,9 +51,9 @@ export interface GzipCompressorOptions {
   blockSize?: number;
   /** Threshold for the parallel format (default 4 MiB). Part of what determines the bytes. */
   minParallelSize?: number;
-  /** A caller-owned worker pool (`createGzipPool`), reused across layers; else one per large layer. */
+  /** A caller-owned pool (`createGzipPool`), reused across layers; else one per large layer. */
   pool?: GzipPool;
-  /** Worker threads of a pool made for one layer (default `os.availableParallelism()`). */
+  /** Blocks deflated at once by a pool made for one layer (default `os.availableParallelism()`). */
   threads?: number;
 }
 

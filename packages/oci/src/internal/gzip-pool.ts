@@ -1,30 +1,38 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import zlib from 'node:zlib';
 import { OciError } from '../oci-error.js';
-import { GZIP_WORKER_SOURCE } from './gzip-worker-source.js';
+import { deflateInto } from './deflate-into.js';
 
 /** Deflate's window: a block's preset dictionary is at most this long. */
 export const WINDOW = 32 * 1024;
+/** Bytes of each of the three samples that decide whether a block is stored. */
+const SAMPLE = 16 * 1024;
 
 /**
- * Shared memory for one block in flight, owned by the compressor and reused: `input` holds the
- * dictionary right before offset `WINDOW` and the block from there; `output` receives the result.
+ * The output space a block of a stream with `blockSize` blocks is deflated into. Part of the
+ * format: zlib cuts stored blocks (level 0) to the output space it is given.
+ */
+export function deflateOutputSize(blockSize: number): number {
+  // deflate's worst case is a few bytes per 16 KiB stored block; a flush adds a few more
+  return blockSize + (blockSize >>> 4) + 4096;
+}
+
+/**
+ * Memory for one block in flight, owned by the compressor and reused: `input` holds the dictionary
+ * right before offset `WINDOW` and the block from there.
  */
 export interface DeflateSlot {
-  input: SharedArrayBuffer;
-  output: SharedArrayBuffer;
+  input: Buffer;
+  /** `deflateOutputSize(blockSize)`. */
+  outputSize: number;
 }
 
 /** A slot for blocks of up to `blockSize` bytes. */
 export function createDeflateSlot(blockSize: number): DeflateSlot {
-  return {
-    input: new SharedArrayBuffer(WINDOW + blockSize),
-    // deflate's worst case is a few bytes per 16 KiB stored block; a flush adds a few more
-    output: new SharedArrayBuffer(blockSize + (blockSize >>> 4) + 4096),
-  };
+  return { input: Buffer.allocUnsafeSlow(WINDOW + blockSize), outputSize: deflateOutputSize(blockSize) };
 }
 
-/** One block for a worker, already written into `slot.input`. */
+/** One block to deflate, already written into `slot.input`. */
 export interface DeflateBlock {
   slot: DeflateSlot;
   /** Bytes of preset dictionary before `WINDOW` (the previous block's end; 0 for the first). */
@@ -34,91 +42,87 @@ export interface DeflateBlock {
   /** The last block ends the deflate stream (Z_FINISH); others end with a sync flush. */
   final: boolean;
   /**
-   * Where to copy the result (a caller-recycled buffer): when it is large enough the promise
-   * resolves to a view of it, so a block allocates nothing. Otherwise a fresh buffer.
+   * Where to deflate (a caller-recycled buffer of at least `slot.outputSize` bytes): the promise
+   * then resolves to a view of it from offset 0, so a block allocates nothing. Otherwise a fresh buffer.
    */
   target?: Buffer;
 }
 
 /**
- * A small pool of worker threads that raw-deflate blocks for parallel gzip. The caller owns it and
- * must `close()` it; one pool can serve many layers, one after another or at once. Workers are
- * started on first use and keep the process alive only while they have work.
+ * Runs the deflate of gzip blocks on libuv's thread pool, `threads` at a time: no worker isolates
+ * and no copies between threads. The caller owns it and must `close()` it; one pool can serve many
+ * layers, one after another or at once. The slot must stay untouched until the promise settles.
  */
 export interface GzipPool {
+  /** Blocks deflated at once (libuv has 4 threads by default; the rest stay free for file I/O). */
   readonly threads: number;
-  /**
-   * Raw deflate bytes of the block (a copy, into `block.target` when it fits: the slot can be reused
-   * when this resolves).
-   */
+  /** Raw deflate bytes of the block (in `block.target` when given and large enough). */
   deflate(block: DeflateBlock): Promise<Buffer>;
+  /** Refuses new blocks, fails those still queued, and waits for those being deflated. */
   close(): Promise<void>;
 }
 
-interface Pending {
-  output: SharedArrayBuffer;
-  target: Buffer | undefined;
+interface Queued {
+  block: DeflateBlock;
   resolve(r: Buffer): void;
   reject(e: Error): void;
 }
 
-interface Slot {
-  worker: Worker;
-  pending: Map<number, Pending>;
-}
-
-function copyOut(output: SharedArrayBuffer, length: number, target: Buffer | undefined): Buffer {
-  const bytes = new Uint8Array(output, 0, length);
-  if (!target || target.byteLength < length) return Buffer.from(bytes);
-  target.set(bytes);
-  return target.subarray(0, length);
-}
-
-/** A pool of `threads` workers (default: `os.availableParallelism()`). */
+/** A pool deflating `threads` blocks at once (default: `os.availableParallelism()`). */
 export function createGzipPool(opts: { threads?: number } = {}): GzipPool {
   const threads = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
-  const slots: Slot[] = [];
-  let nextId = 0;
+  const queue: Queued[] = [];
+  const running = new Set<Promise<void>>();
+  // one sample buffer per running block, reused (samples are deflated one after another)
+  const samples: Buffer[] = [];
   let closed = false;
 
-  function fail(slot: Slot, err: Error): void {
-    for (const p of slot.pending.values()) p.reject(err);
-    slot.pending.clear();
-    const i = slots.indexOf(slot);
-    if (i >= 0) slots.splice(i, 1);
+  /** Whether none of three level-1 samples (start, middle, end) shrinks below 97%. */
+  async function incompressible(input: Buffer): Promise<boolean> {
+    if (input.byteLength < 8 * SAMPLE) return false;
+    const scratch = samples.pop() ?? Buffer.allocUnsafeSlow(SAMPLE + 4096);
+    try {
+      for (const at of [0, (input.byteLength >>> 1) - SAMPLE / 2, input.byteLength - SAMPLE]) {
+        const out = await deflateInto(
+          input.subarray(at, at + SAMPLE),
+          { level: 1 },
+          zlib.constants.Z_FINISH,
+          scratch,
+        );
+        if (out.byteLength < SAMPLE * 0.97) return false;
+      }
+      return true;
+    } finally {
+      samples.push(scratch);
+    }
   }
 
-  function start(): Slot {
-    const worker = new Worker(GZIP_WORKER_SOURCE, { eval: true, execArgv: [], stdout: false });
-    const slot: Slot = { worker, pending: new Map() };
-    worker.unref();
-    worker.on('message', (m: { id: number; length?: number; overflow?: Uint8Array; error?: string }) => {
-      const p = slot.pending.get(m.id);
-      if (!p) return;
-      slot.pending.delete(m.id);
-      if (slot.pending.size === 0) worker.unref();
-      if (m.overflow) p.resolve(Buffer.from(m.overflow));
-      else if (m.length !== undefined) p.resolve(copyOut(p.output, m.length, p.target));
-      else p.reject(new OciError('INVALID_ARGUMENT', `compressing gzip block: ${m.error ?? 'no output'}`));
-    });
-    worker.on('error', (err) =>
-      fail(slot, new OciError('INVALID_ARGUMENT', `compressing gzip block: ${err.message}`, { cause: err })),
-    );
-    worker.on('exit', (code) => {
-      if (slot.pending.size > 0)
-        fail(slot, new OciError('INVALID_ARGUMENT', `compressing gzip block: worker exited with ${code}`));
-      else fail(slot, new Error('exited'));
-    });
-    slots.push(slot);
-    return slot;
+  async function run(block: DeflateBlock): Promise<Buffer> {
+    const { slot, dictLength, length, level, final, target } = block;
+    const input = slot.input.subarray(WINDOW, WINDOW + length);
+    const stored = await incompressible(input);
+    const options: zlib.ZlibOptions = { level: stored ? 0 : level };
+    if (dictLength > 0 && !stored) options.dictionary = slot.input.subarray(WINDOW - dictLength, WINDOW);
+    const flush = final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH;
+    const recycled = target !== undefined && target.byteLength >= slot.outputSize;
+    const into = recycled ? target.subarray(0, slot.outputSize) : Buffer.allocUnsafe(slot.outputSize);
+    const out = await deflateInto(input, options, flush, into);
+    // without a target, keep only the bytes (a text block's output is a fraction of the space)
+    return recycled || out.buffer !== into.buffer ? out : Buffer.from(out);
   }
 
-  /** The least busy worker, starting another while fewer than `threads` run. */
-  function pick(): Slot {
-    let best: Slot | undefined;
-    for (const s of slots) if (!best || s.pending.size < best.pending.size) best = s;
-    if (best && (best.pending.size === 0 || slots.length >= threads)) return best;
-    return start();
+  function pump(): void {
+    while (running.size < threads && queue.length > 0) {
+      const { block, resolve, reject } = queue.shift() as Queued;
+      const task = run(block).then(resolve, (e: Error) =>
+        reject(new OciError('INVALID_ARGUMENT', `compressing gzip block: ${e.message}`, { cause: e })),
+      );
+      running.add(task);
+      void task.finally(() => {
+        running.delete(task);
+        pump();
+      });
+    }
   }
 
   return {
@@ -126,19 +130,17 @@ export function createGzipPool(opts: { threads?: number } = {}): GzipPool {
     deflate(block) {
       if (closed)
         return Promise.reject(new OciError('INVALID_ARGUMENT', 'compressing gzip block: pool closed'));
-      const slot = pick();
-      const id = nextId++;
       return new Promise<Buffer>((resolve, reject) => {
-        slot.pending.set(id, { output: block.slot.output, target: block.target, resolve, reject });
-        if (slot.pending.size === 1) slot.worker.ref();
-        const { slot: shared, dictLength, length, level, final } = block;
-        slot.worker.postMessage({ id, slot: shared, dictLength, length, level, final });
+        queue.push({ block, resolve, reject });
+        pump();
       });
     },
     async close() {
       closed = true;
-      const all = slots.splice(0);
-      await Promise.all(all.map((s) => s.worker.terminate()));
+      for (const q of queue.splice(0))
+        q.reject(new OciError('INVALID_ARGUMENT', 'compressing gzip block: pool closed'));
+      while (running.size > 0) await Promise.allSettled([...running]);
+      samples.length = 0;
     },
   };
 }

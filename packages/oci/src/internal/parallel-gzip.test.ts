@@ -138,7 +138,7 @@ describe('parallel gzip determinism', () => {
 });
 
 describe('parallel gzip errors and pools', () => {
-  it('a source that fails mid-stream fails the pipeline and leaves no worker running', async () => {
+  it('a source that fails mid-stream fails the pipeline; a fresh compressor works afterwards', async () => {
     const input = data(512 * KIB, 31);
     async function* failing() {
       yield input.subarray(0, 300 * KIB);
@@ -150,7 +150,7 @@ describe('parallel gzip errors and pools', () => {
         for await (const _ of src);
       }),
     ).rejects.toThrow('source broke');
-    // the test process would not exit if the owned pool's workers were kept referenced; a fresh
+    // the owned pool is closed with the stream; a fresh
     // compressor still works afterwards
     expect(zlib.gunzipSync(await parallel(input, small)).equals(input)).toBe(true);
   });
@@ -229,5 +229,68 @@ describe('parallel gzip output recycling', () => {
     gz.recycleOutput(); // opted in, but nothing is released
     const kept = await compress(input, [gz]);
     expect(kept.equals(expected)).toBe(true);
+  });
+});
+
+/**
+ * The format written out plainly and synchronously, independent of the pool: 1 MiB-style blocks,
+ * each raw-deflated with the previous 32 KiB as dictionary (sync flush, the last Z_FINISH), blocks
+ * whose three level-1 16 KiB samples all stay ≥ 97% stored at level 0 without dictionary. zlib cuts
+ * stored blocks to the output space it is given, so that is part of the format too: one buffer of
+ * blockSize + blockSize/16 + 4 KiB per block.
+ */
+function referenceGzip(input: Buffer, level: number, blockSize: number): Buffer {
+  const sample = 16 * KIB;
+  const incompressible = (b: Buffer) =>
+    b.byteLength >= 8 * sample &&
+    [0, (b.byteLength >>> 1) - sample / 2, b.byteLength - sample].every(
+      (at) => zlib.deflateRawSync(b.subarray(at, at + sample), { level: 1 }).byteLength >= sample * 0.97,
+    );
+  const parts = [Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level === 9 ? 2 : level < 2 ? 4 : 0, 0xff])];
+  for (let off = 0; off < input.byteLength; off += blockSize) {
+    const block = input.subarray(off, off + blockSize);
+    const stored = incompressible(block);
+    const final = off + blockSize >= input.byteLength;
+    parts.push(
+      zlib.deflateRawSync(block, {
+        level: stored ? 0 : level,
+        chunkSize: blockSize + (blockSize >>> 4) + 4096,
+        finishFlush: final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+        ...(off > 0 && !stored ? { dictionary: input.subarray(off - 32 * KIB, off) } : {}),
+      }),
+    );
+  }
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(zlib.crc32(input), 0);
+  trailer.writeUInt32LE(input.byteLength % 2 ** 32, 4);
+  return Buffer.concat([...parts, trailer]);
+}
+
+describe('parallel gzip format', () => {
+  it('is byte for byte the plain synchronous pigz-style reference (mixed, random, text; levels 1, 6, 9)', async () => {
+    const pool = createGzipPool({ threads: 2 });
+    try {
+      const random = data(5 * 1024 * KIB, 41, 'random');
+      const text = data(5 * 1024 * KIB + 3, 42, 'text');
+      // random and text runs longer than a block, so some blocks are stored and some deflated
+      const mixed = Buffer.concat([text.subarray(0, 1536 * KIB), random.subarray(0, 2560 * KIB), text]);
+      for (const [input, level] of [
+        [mixed, 6],
+        [mixed, 1],
+        [text.subarray(0, 4 * 1024 * KIB + 99), 9],
+        [random, 6],
+      ] as const) {
+        const out = await parallel(input, { pool, level }, 100_000);
+        expect(out.equals(referenceGzip(input, level, 1024 * KIB)), `level ${level}`).toBe(true);
+      }
+      // an exact multiple of the block size: the last full block is the final one
+      const exact = mixed.subarray(0, 6 * 1024 * KIB);
+      expect((await parallel(exact, { pool })).equals(referenceGzip(exact, 6, 1024 * KIB))).toBe(true);
+      // small blocks: many boundaries, blocks shorter than 8 samples are never stored
+      const smallOut = await parallel(mixed, { ...small, pool });
+      expect(smallOut.equals(referenceGzip(mixed, 6, 64 * KIB))).toBe(true);
+    } finally {
+      await pool.close();
+    }
   });
 });

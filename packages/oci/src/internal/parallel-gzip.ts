@@ -1,12 +1,22 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { OciError } from '../oci-error.js';
-import { createDeflateSlot, createGzipPool, type DeflateSlot, type GzipPool, WINDOW } from './gzip-pool.js';
+import {
+  createDeflateSlot,
+  createGzipPool,
+  type DeflateSlot,
+  deflateOutputSize,
+  type GzipPool,
+  WINDOW,
+} from './gzip-pool.js';
 
-/** Default block of uncompressed bytes compressed by one worker task. */
+/** Default block of uncompressed bytes deflated as one task. */
 export const DEFAULT_GZIP_BLOCK_SIZE = 1024 * 1024;
 /** Streams shorter than this get the classic single-stream gzip bytes (threads would not pay). */
 export const DEFAULT_MIN_PARALLEL_SIZE = 4 * 1024 * 1024;
+
+/** Blocks filled and handed to the pool per pool thread, so a thread never waits for the next one. */
+const IN_FLIGHT_PER_THREAD = 2;
 
 export interface ParallelGzipOptions {
   /** 1–9, default 6. */
@@ -17,13 +27,13 @@ export interface ParallelGzipOptions {
   minParallelSize?: number;
   /** A caller-owned pool; without one, a pool is made when the stream turns out large, and closed at its end. */
   pool?: GzipPool;
-  /** Workers of the pool made here (default `os.availableParallelism()`); never changes the bytes. */
+  /** Blocks deflated at once by the pool made here (default `os.availableParallelism()`); never changes the bytes. */
   threads?: number;
 }
 
 /**
  * Gzip with blocks compressed in parallel, pigz-style: the input is cut into fixed-size blocks, each
- * raw-deflated in a worker with the previous block's last 32 KiB as preset dictionary, every block
+ * raw-deflated on libuv's thread pool with the previous block's last 32 KiB as preset dictionary, every block
  * but the last ending with a sync flush, so the blocks concatenate into one valid deflate stream.
  * Around it: a deterministic gzip header (mtime 0, no name, OS 255) and the trailer (CRC-32 of all
  * input, computed here, and its length mod 2^32). The bytes depend only on the input, level, block
@@ -93,7 +103,7 @@ export class ParallelGzip extends Transform {
     if (free) return free;
     // enough for every block in flight plus those waiting downstream; past that, fresh copies
     if (this.#outOwned.size >= maxInFlight + 8) return undefined;
-    const b = Buffer.allocUnsafeSlow(this.#blockSize + (this.#blockSize >>> 4) + 4096);
+    const b = Buffer.allocUnsafeSlow(deflateOutputSize(this.#blockSize));
     this.#outOwned.set(b.buffer, b);
     return b;
   }
@@ -162,7 +172,7 @@ export class ParallelGzip extends Transform {
         if (this.#fill === this.#blockSize) await this.#dispatch(false);
         this.#slot ??= this.#takeSlot();
         const n = Math.min(this.#blockSize - this.#fill, chunk.byteLength - off);
-        new Uint8Array(this.#slot.input, WINDOW + this.#fill, n).set(chunk.subarray(off, off + n));
+        this.#slot.input.set(chunk.subarray(off, off + n), WINDOW + this.#fill);
         this.#fill += n;
         off += n;
       }
@@ -175,7 +185,7 @@ export class ParallelGzip extends Transform {
 
   async #dispatch(final: boolean): Promise<void> {
     const pool = this.#pool as GzipPool;
-    const maxInFlight = pool.threads * 4;
+    const maxInFlight = pool.threads * IN_FLIGHT_PER_THREAD;
     while (this.#inFlight >= maxInFlight && !this.#error)
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
@@ -197,12 +207,10 @@ export class ParallelGzip extends Transform {
     this.#fill = 0;
     this.#dictLength = 0;
     if (!final) {
-      // the next block's preset dictionary: this block's last 32 KiB (workers only read the slot)
+      // the next block's preset dictionary: this block's last 32 KiB (deflate only reads the slot)
       const next = this.#takeSlot();
       const dict = Math.min(WINDOW, length);
-      new Uint8Array(next.input, WINDOW - dict, dict).set(
-        new Uint8Array(slot.input, WINDOW + length - dict, dict),
-      );
+      next.input.set(slot.input.subarray(WINDOW + length - dict, WINDOW + length), WINDOW - dict);
       this.#slot = next;
       this.#dictLength = dict;
     }
