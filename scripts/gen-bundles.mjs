@@ -3,10 +3,18 @@
 // actions/<step>/dist/index.js with esbuild: ESM, Node 24, all dependencies inlined.
 // `--check` rebuilds in memory and fails when a committed bundle differs (CI's check-dist).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -75,12 +83,80 @@ const options = (entry, outfile) => ({
   },
 });
 
-// `--cli <file>`: the CLI as one file (plus native addons beside it), for the executor image and tests.
+/**
+ * The CLI bundle resolves `@kaniko-ts/steps` to the modules that describe the steps (specs, input
+ * parsing, help helpers) everywhere except in packages/cli/src/load-step.ts, which main.ts imports
+ * dynamically when a command runs. With code splitting that puts the steps' code and every library
+ * they call (builder, registry, sigstore, sbom) in chunks that `--version`, `--help` and usage errors
+ * never load. An import of anything else from `@kaniko-ts/steps` outside load-step.ts fails the bundle
+ * ("No matching export"), so the split cannot silently pull the whole package back in.
+ */
+const stepSpecsOnly = {
+  name: 'kaniko-ts-step-specs',
+  setup(b) {
+    const steps = join(srcRoot, 'packages', 'steps', 'src');
+    b.onResolve({ filter: /^@kaniko-ts\/steps$/ }, (args) =>
+      /[\\/]packages[\\/]cli[\\/]src[\\/]load-step\.ts$/.test(args.importer)
+        ? undefined
+        : { path: 'step-specs', namespace: 'kaniko-ts-step-specs' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'kaniko-ts-step-specs' }, () => {
+      const specs = readdirSync(steps, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && existsSync(join(steps, d.name, 'spec.ts')))
+        .map((d) => join(steps, d.name, 'spec.ts'));
+      const light = ['step-spec.ts', 'parse-inputs.ts', 'define-step.ts', 'steps-error.ts', 'yaml-string.ts'];
+      const files = [...specs.sort(), ...light.map((f) => join(steps, f))];
+      return {
+        contents: files.map((f) => `export * from ${JSON.stringify(f)};`).join('\n'),
+        loader: 'ts',
+        resolveDir: steps,
+      };
+    });
+  },
+};
+
+/**
+ * napi-rs loaders (the builder's xattr binding) start with `require = createRequire(__filename)`. Split
+ * into chunks, esbuild's `require` shim becomes an import binding of the chunk, and assigning to it
+ * throws, so the native binding would never load. In the bundle both are the same require (the
+ * banner's, relative to the chunk), so the assignment is dropped.
+ */
+const napiRequire = {
+  name: 'kaniko-ts-napi-require',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@napi-rs[\\/][a-z-]+[\\/]index\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const line = 'require = createRequire(__filename)';
+      if (!text.includes(line)) return undefined;
+      return { contents: text.replace(line, ''), loader: 'js' };
+    });
+  },
+};
+
+// `--cli <file>`: the CLI for the executor image and tests: <file> is the entry, and beside it the
+// chunks it loads on demand (<name>-*.mjs) and native addons. Copy the directory's files together.
 const cliAt = process.argv.indexOf('--cli');
 if (cliAt >= 0) {
   const out = process.argv[cliAt + 1];
   if (!out) throw new Error('--cli needs an output file');
-  await build({ ...options(join(srcRoot, 'packages', 'cli', 'src', 'bin.ts'), out), write: true });
+  const ext = extname(out) || '.mjs';
+  const name = basename(out, ext);
+  const metaAt = process.argv.indexOf('--metafile');
+  const { outfile: _, ...common } = options(join(srcRoot, 'packages', 'cli', 'src', 'bin.ts'), out);
+  const result = await build({
+    ...common,
+    entryPoints: { [name]: join(srcRoot, 'packages', 'cli', 'src', 'bin.ts') },
+    outdir: dirname(out),
+    splitting: true,
+    entryNames: '[name]',
+    chunkNames: `${name}-[name]-[hash]`,
+    outExtension: { '.js': ext },
+    plugins: [stepSpecsOnly, napiRequire, sources],
+    write: true,
+    metafile: metaAt >= 0,
+  });
+  // `--metafile <file>`: which sources went into which output file (tests check what a command loads)
+  if (metaAt >= 0) writeFileSync(process.argv[metaAt + 1], JSON.stringify(result.metafile));
   if (fromHead) rmSync(srcRoot, { recursive: true, force: true });
   process.exit(0);
 }

@@ -1,4 +1,4 @@
-import { type AnyStep, type InputSpec, onSurface, type StepSpec } from '@kaniko-ts/steps';
+import { type InputSpec, onSurface, type StepSpec } from '@kaniko-ts/steps';
 import { EXIT_CODE_HELP } from './exit-codes.js';
 
 const WIDTH = 34;
@@ -78,7 +78,7 @@ export function renderStepHelp(spec: StepSpec): string {
 }
 
 /** `kaniko-ts --help`. */
-export function renderMainHelp(steps: readonly AnyStep[]): string {
+export function renderMainHelp(steps: readonly { readonly spec: StepSpec }[]): string {
   const lines = [
     'Usage: kaniko-ts <command> [flags]',
     '',

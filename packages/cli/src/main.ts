@@ -2,12 +2,16 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gitlabInputs, mergeInputs } from '@kaniko-ts/gitlab';
-import { type AnyStep, allSteps, type IdentityProvider, parseInputs } from '@kaniko-ts/steps';
+import { type AnyStep, type IdentityProvider, parseInputs } from '@kaniko-ts/steps';
 import { type CliStreams, createCliContext } from './cli-context.js';
+import { commandSpecs } from './command-specs.js';
 import { EXIT_CODES, exitCodeOf } from './exit-codes.js';
 import { prepareGitlabAuth, writeGitlabOutputs } from './gitlab-job.js';
 import { renderMainHelp, renderStepHelp } from './help.js';
 import { parseArgv } from './parse-argv.js';
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 export interface MainOptions {
   argv: readonly string[];
@@ -15,49 +19,49 @@ export interface MainOptions {
   streams: CliStreams;
   cwd: string;
   identity?: IdentityProvider;
-  /** The commands (default: every step); tests pass their own. */
+  /** The commands (default: every step, loaded when its command runs); tests pass their own. */
   steps?: readonly AnyStep[];
 }
-
-export const VERSION = '0.1.0';
 
 /** `kaniko-ts <command> [flags]`: parses, runs one step, prints its outputs; returns the exit code. */
 export async function main(options: MainOptions): Promise<number> {
   const { argv, streams } = options;
-  const steps = options.steps ?? allSteps;
+  const commands = options.steps ?? commandSpecs.map((spec) => ({ spec }));
   const [command, ...rest] = argv;
   if (command === undefined) {
-    streams.stderr.write(renderMainHelp(steps));
+    streams.stderr.write(renderMainHelp(commands));
     return EXIT_CODES.usage;
   }
   if (command === '--help' || command === '-h' || command === 'help') {
-    streams.stdout.write(renderMainHelp(steps));
+    streams.stdout.write(renderMainHelp(commands));
     return EXIT_CODES.ok;
   }
   if (command === '--version' || command === 'version') {
     streams.stdout.write(`kaniko-ts ${VERSION}\n`);
     return EXIT_CODES.ok;
   }
-  const step = steps.find((s) => s.spec.name === command);
-  if (step === undefined) {
-    streams.stderr.write(`kaniko-ts: unknown command ${JSON.stringify(command)}\n\n${renderMainHelp(steps)}`);
+  const spec = commands.find((c) => c.spec.name === command)?.spec;
+  if (spec === undefined) {
+    streams.stderr.write(
+      `kaniko-ts: unknown command ${JSON.stringify(command)}\n\n${renderMainHelp(commands)}`,
+    );
     return EXIT_CODES.usage;
   }
   let parsed: ReturnType<typeof parseArgv>;
   try {
-    parsed = parseArgv(step.spec, rest);
+    parsed = parseArgv(spec, rest);
   } catch (error) {
     streams.stderr.write(`kaniko-ts: ${(error as Error).message}\n`);
     return exitCodeOf(error);
   }
   if (parsed.global.help) {
-    streams.stdout.write(renderStepHelp(step.spec));
+    streams.stdout.write(renderStepHelp(spec));
     return EXIT_CODES.ok;
   }
   // A GitLab job: GitLab sets GITLAB_CI; the components also set KANIKO_TS_DOTENV (gitlab-ci-local
   // runs jobs with GITLAB_CI=false, and the component contract should not depend on it).
   const gitlab = options.env.GITLAB_CI === 'true' || options.env.KANIKO_TS_DOTENV !== undefined;
-  const tempDir = await mkdtemp(join(options.env.RUNNER_TEMP ?? tmpdir(), `kaniko-ts-${step.spec.name}-`));
+  const tempDir = await mkdtemp(join(options.env.RUNNER_TEMP ?? tmpdir(), `kaniko-ts-${spec.name}-`));
   const env = gitlab ? await prepareGitlabAuth(options.env, tempDir) : options.env;
   // In a GitLab job, files the step writes (SBOMs, signature bundles) go to the artifact directory;
   // the private temp dir (it holds the registry credentials) never becomes an artifact.
@@ -73,9 +77,12 @@ export async function main(options: MainOptions): Promise<number> {
     ...(options.identity ? { identity: options.identity } : {}),
   });
   try {
-    const raw = gitlab ? mergeInputs(gitlabInputs(step.spec, env), parsed.inputs) : parsed.inputs;
-    const inputs = parseInputs(step.spec, raw, env);
+    const raw = gitlab ? mergeInputs(gitlabInputs(spec, env), parsed.inputs) : parsed.inputs;
+    const inputs = parseInputs(spec, raw, env);
     for (const s of inputs.secrets) cli.ctx.maskSecret(s);
+    // Only a command that runs loads its step and the libraries behind it (builder, sigstore, sbom…).
+    const step =
+      options.steps?.find((s) => s.spec === spec) ?? (await import('./load-step.js')).loadStep(command);
     const outputs = await step.run(cli.ctx, inputs.values);
     cli.close();
     cli.flushSummary();
@@ -84,14 +91,14 @@ export async function main(options: MainOptions): Promise<number> {
       for (const [k, v] of Object.entries(outputs))
         if (v !== '') streams.stdout.write(`${k}=${cli.redact(v)}\n`);
     if (gitlab) {
-      const written = await writeGitlabOutputs(step.spec, outputs, env, options.cwd);
+      const written = await writeGitlabOutputs(spec, outputs, env, options.cwd);
       cli.ctx.log.info(`wrote ${written.dotenvPath} and ${written.outputsPath}`);
     }
     return EXIT_CODES.ok;
   } catch (error) {
     const code = exitCodeOf(error);
-    cli.ctx.log.error(`${step.spec.name} failed: ${(error as Error).message}`);
-    if (code === EXIT_CODES.usage) streams.stderr.write(`see: kaniko-ts ${step.spec.name} --help\n`);
+    cli.ctx.log.error(`${spec.name} failed: ${(error as Error).message}`);
+    if (code === EXIT_CODES.usage) streams.stderr.write(`see: kaniko-ts ${spec.name} --help\n`);
     return code;
   } finally {
     cli.close();

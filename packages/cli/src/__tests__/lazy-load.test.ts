@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { allSteps } from '@kaniko-ts/steps';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandSpecs } from '../command-specs.js';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const node = join(repoRoot, 'node_modules', '.bin', 'node');
+
+/** Records every file node loads (ESM hooks see each chunk the bundle imports) into $LOADED_LOG. */
+const RECORDER = `
+import { appendFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+registerHooks({
+  load(url, context, next) {
+    if (url.startsWith('file:')) appendFileSync(process.env.LOADED_LOG, url + '\\n');
+    return next(url, context);
+  },
+});
+`;
+
+describe('commandSpecs', () => {
+  it('lists the same specs as allSteps, in the same order (the help and the commands agree)', () => {
+    expect(commandSpecs.map((s) => s.name)).toEqual(allSteps.map((s) => s.spec.name));
+    commandSpecs.forEach((spec, i) => {
+      expect(spec).toBe(allSteps[i]?.spec);
+    });
+  });
+});
+
+describe('the bundled CLI loads a command only when it runs', () => {
+  let work: string;
+  let bundle: string;
+  let recorder: string;
+  /** Output files of the bundle holding sigstore or sbom code (from esbuild's metafile). */
+  let heavy: Set<string>;
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'cli-lazy-'));
+    bundle = join(work, 'cli', 'kaniko-ts.mjs');
+    const meta = join(work, 'meta.json');
+    await run([join(repoRoot, 'scripts', 'gen-bundles.mjs'), '--cli', bundle, '--metafile', meta]);
+    const outputs = JSON.parse(readFileSync(meta, 'utf8')).outputs as Record<
+      string,
+      { inputs: Record<string, unknown> }
+    >;
+    heavy = new Set(
+      Object.entries(outputs)
+        .filter(([, o]) =>
+          Object.keys(o.inputs).some((i) =>
+            /packages\/(sigstore|sbom)\/src\/|node_modules\/@sigstore\//.test(i),
+          ),
+        )
+        .map(([file]) => basename(file)),
+    );
+    recorder = join(work, 'recorder.mjs');
+    writeFileSync(recorder, RECORDER);
+  }, 120_000);
+  afterAll(() => {
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  /** Runs the bundle; returns its exit code and the bundle files it loaded. */
+  const loaded = async (args: string[]) => {
+    const log = join(work, `loaded-${Math.random().toString(36).slice(2)}.txt`);
+    writeFileSync(log, '');
+    const r = await run(['--import', recorder, bundle, ...args], { LOADED_LOG: log });
+    const files = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((u) => basename(fileURLToPath(u)));
+    return { code: r.code, stdout: r.stdout, files };
+  };
+
+  it('the bundle has sigstore and sbom code in chunks of their own', () => {
+    expect(heavy.size).toBeGreaterThan(0);
+    expect(heavy.has('kaniko-ts.mjs')).toBe(false);
+  });
+
+  it.each([['--version'], ['--help'], ['build', '--help'], ['sign', '--help'], ['no-such-command']])(
+    '`kaniko-ts %s` loads no sigstore or sbom chunk',
+    async (...args) => {
+      const r = await loaded(args);
+      expect(r.files).toContain('kaniko-ts.mjs');
+      expect(r.files.filter((f) => heavy.has(f))).toEqual([]);
+      if (args[0] === '--version') expect(r.stdout).toBe('kaniko-ts 0.1.0\n');
+    },
+  );
+
+  it('a command that runs does load them (so the recorder sees chunks)', async () => {
+    const r = await loaded([
+      'sign',
+      '--image',
+      `127.0.0.1:9/x@sha256:${'0'.repeat(64)}`,
+      '--key',
+      join(work, 'missing.key'),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.files.filter((f) => heavy.has(f)).length).toBeGreaterThan(0);
+  });
+});
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(node, args, { env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
