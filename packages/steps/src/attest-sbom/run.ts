@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { catalogImage, type InventoryWithWarnings, toCycloneDx, toSpdx } from '@kaniko-ts/sbom';
 import { attestImage } from '@kaniko-ts/sigstore';
+import { writeBundleFile } from '../internal/bundle-file.js';
 import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
 import { type SigningOptions, toSigningOptions } from '../internal/signer-options.js';
@@ -96,8 +97,7 @@ export async function attestSbomOutputs(
   request: AttestSbomRequest,
   result: AttestSbomResult,
 ): Promise<InferOutputs<typeof attestSbomSpec>> {
-  const bundlePath = join(ctx.tempDir, `sbom-attestation-${result.digest.replace(':', '-')}.sigstore.json`);
-  await writeFile(bundlePath, JSON.stringify(result.bundle));
+  const bundlePath = await writeBundleFile(ctx, 'sbom-attestation', result.digest, result.bundle);
   ctx.addSummary({
     title: 'SBOM attestation',
     rows: [

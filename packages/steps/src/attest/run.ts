@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { provenanceStatement } from '@kaniko-ts/sbom';
 import { attestImage } from '@kaniko-ts/sigstore';
+import { writeBundleFile } from '../internal/bundle-file.js';
 import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
 import { repositoryOf } from '../internal/repository-of.js';
@@ -90,8 +91,7 @@ export async function attestPredicate(
     registry: toRegistryOptions(inputs, ctx.env),
   };
   const result = await callAttestImage(request, ctx.workspace);
-  const bundlePath = join(ctx.tempDir, `attestation-${result.digest.replace(':', '-')}.sigstore.json`);
-  await writeFile(bundlePath, JSON.stringify(result.bundle));
+  const bundlePath = await writeBundleFile(ctx, 'attestation', result.digest, result.bundle);
   ctx.addSummary({
     title: 'Attestation',
     rows: [

@@ -1,6 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { signImage } from '@kaniko-ts/sigstore';
+import { writeBundleFile } from '../internal/bundle-file.js';
 import { createRegistryClient } from '../internal/registry-client.js';
 import { type RegistryOptions, toRegistryOptions } from '../internal/registry-options.js';
 import { type SigningOptions, toSigningOptions } from '../internal/signer-options.js';
@@ -70,8 +69,7 @@ export async function signOutputs(
   ctx: StepContext,
   result: SignResult,
 ): Promise<InferOutputs<typeof signSpec>> {
-  const bundlePath = join(ctx.tempDir, `signature-${result.digest.replace(':', '-')}.sigstore.json`);
-  await writeFile(bundlePath, JSON.stringify(result.bundle));
+  const bundlePath = await writeBundleFile(ctx, 'signature', result.digest, result.bundle);
   ctx.addSummary({
     title: 'Signature',
     rows: [
