@@ -11,12 +11,15 @@ import { repository, tagOf } from './reference-parts.js';
 export async function writeOutputs(opts: BuildOptions, image: Image, digest: string): Promise<string[]> {
   const pushed: string[] = [];
   if (opts.push) {
-    for (const dest of opts.destinations) {
-      await opts.registry.pushImage(dest, image, {
-        onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }),
-      });
-      pushed.push(`${repository(dest)}@${digest}`);
-    }
+    // destinations are independent: pushed together (a blob is never sent twice to one repository)
+    await Promise.all(
+      opts.destinations.map((dest) =>
+        opts.registry.pushImage(dest, image, {
+          onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }),
+        }),
+      ),
+    );
+    pushed.push(...opts.destinations.map((dest) => `${repository(dest)}@${digest}`));
   }
   if (opts.ociLayoutPath) {
     await writeLayout(opts.ociLayoutPath, image, { tag: tagOf(opts.destinations[0]) ?? 'latest' });
