@@ -1,5 +1,5 @@
 import { defineSpec } from '../define-step.js';
-import { IMAGE_REF_REGEX, registryInputs, signingInputs } from '../internal/common-inputs.js';
+import { pushedImageInput, registryInputs, signingInputs } from '../internal/common-inputs.js';
 
 /** The attest-sbom step: SBOM of the image, in a signed in-toto statement attached to it. */
 export const attestSbomSpec = /* @__PURE__ */ defineSpec({
@@ -7,13 +7,7 @@ export const attestSbomSpec = /* @__PURE__ */ defineSpec({
   description:
     'Generate the image SBOM (SPDX 2.3 or CycloneDX 1.6), sign it as an in-toto attestation and attach it.',
   inputs: {
-    image: {
-      type: 'string',
-      required: true,
-      regex: IMAGE_REF_REGEX,
-      gitlabDefault: '$KANIKO_TS_IMAGE_REF',
-      description: 'Image to attest, preferably by digest (repo@sha256:…).',
-    },
+    image: pushedImageInput('Image to attest, preferably by digest (repo@sha256:…).'),
     'sbom-format': {
       type: 'enum',
       options: ['spdx-json', 'cyclonedx-json'],

@@ -110,3 +110,17 @@ export const signingInputs = {
 /** Pattern a `repo@sha256:…` or `repo:tag` image reference must match (empty allowed for defaults). */
 export const IMAGE_REF_REGEX =
   '^$|^[a-z0-9][a-z0-9._:/-]*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?$';
+
+/**
+ * The `image` input of the steps that act on a pushed image (sign, attest-sbom, verify): required,
+ * a reference, and on GitLab the build job's `KANIKO_TS_IMAGE_REF` by default.
+ */
+export function pushedImageInput<D extends string>(description: D) {
+  return {
+    type: 'string',
+    required: true,
+    regex: IMAGE_REF_REGEX,
+    gitlabDefault: '$KANIKO_TS_IMAGE_REF',
+    description,
+  } as const satisfies InputSpec;
+}

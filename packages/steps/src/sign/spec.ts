@@ -1,19 +1,14 @@
 import { defineSpec } from '../define-step.js';
-import { IMAGE_REF_REGEX, registryInputs, signingInputs } from '../internal/common-inputs.js';
+import { pushedImageInput, registryInputs, signingInputs } from '../internal/common-inputs.js';
 
 /** The sign step: a cosign-compatible signature of one image digest. */
 export const signSpec = /* @__PURE__ */ defineSpec({
   name: 'sign',
   description: 'Sign an image digest keyless (OIDC → Fulcio → Rekor) or with a cosign key.',
   inputs: {
-    image: {
-      type: 'string',
-      required: true,
-      regex: IMAGE_REF_REGEX,
-      gitlabDefault: '$KANIKO_TS_IMAGE_REF',
-      description:
-        'Image to sign, preferably by digest (repo@sha256:…); a tag is resolved to its digest first.',
-    },
+    image: pushedImageInput(
+      'Image to sign, preferably by digest (repo@sha256:…); a tag is resolved to its digest first.',
+    ),
     annotations: {
       type: 'list',
       flag: 'annotation',

@@ -1,5 +1,5 @@
 import { defineSpec } from '../define-step.js';
-import { IMAGE_REF_REGEX, registryInputs } from '../internal/common-inputs.js';
+import { pushedImageInput, registryInputs } from '../internal/common-inputs.js';
 
 /** The verify step: the deploy gate. Passes a digest on only when signatures and attestations check out. */
 export const verifySpec = /* @__PURE__ */ defineSpec({
@@ -7,13 +7,7 @@ export const verifySpec = /* @__PURE__ */ defineSpec({
   description:
     'Verify signatures, signer identity and required attestations of an image; emit the verified digest.',
   inputs: {
-    image: {
-      type: 'string',
-      required: true,
-      regex: IMAGE_REF_REGEX,
-      gitlabDefault: '$KANIKO_TS_IMAGE_REF',
-      description: 'Image to verify (repo@sha256:… or repo:tag, resolved to a digest first).',
-    },
+    image: pushedImageInput('Image to verify (repo@sha256:… or repo:tag, resolved to a digest first).'),
     'certificate-identity': {
       type: 'string',
       description:
