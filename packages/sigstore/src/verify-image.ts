@@ -59,21 +59,13 @@ async function bundleReferrers(store: ArtifactStore, digest: Digest): Promise<Fo
       continue;
     }
     const source = `referrer ${d.digest}`;
-    let blob: Uint8Array | undefined;
-    let readError: unknown;
-    try {
-      blob = await store.getBlob(layer as Descriptor);
-    } catch (e) {
-      readError = e;
-    }
-    found.push({
-      source,
-      ...(hint ? { predicateType: hint } : {}),
-      check: (ctx) => {
-        if (!blob) return failed('bundle', source, hint, `reading bundle: ${reason(readError)}`);
-        return run('bundle', source, hint, ctx, () => ({ bundle: blob, policy: ctx.policy, digest }));
-      },
-    });
+    found.push(
+      await readFound(store, layer as Descriptor, 'bundle', source, hint, (bundle, ctx) => ({
+        bundle,
+        policy: ctx.policy,
+        digest,
+      })),
+    );
   }
   return found;
 }
@@ -87,40 +79,58 @@ async function legacyLayers(store: ArtifactStore, digest: Digest, suffix: 'sig' 
   for (const [i, layer] of manifest.layers.entries()) {
     const source = `${tag} layer ${i}`;
     const hint = layer.annotations?.predicateType;
-    let blob: Uint8Array | undefined;
-    let readError: unknown;
-    try {
-      blob = await store.getBlob(layer);
-    } catch (e) {
-      readError = e;
-    }
-    found.push({
-      source,
-      ...(hint ? { predicateType: hint } : {}),
-      check: (ctx) => {
-        if (!blob) return failed('legacy', source, hint, `reading layer: ${reason(readError)}`);
-        const bytes = blob;
-        return run('legacy', source, hint, ctx, () => {
-          const bundle = bundleFromLegacyLayer(layer, bytes);
-          if (suffix === 'att') {
-            const timestamps = legacyEnvelopeTimestamps(layer);
-            return {
-              bundle,
-              policy: ctx.policy,
-              digest,
-              ...(timestamps.length ? { envelopeTimestamps: { envelope: bytes, timestamps } } : {}),
-            };
-          }
-          const payload = parseSimpleSigning(bytes);
-          if (payload.digest !== digest) {
-            throw new SigstoreError('VERIFICATION_FAILED', `payload names ${payload.digest}, not ${digest}`);
-          }
-          return { bundle, policy: ctx.policy, artifact: bytes };
-        });
-      },
-    });
+    found.push(
+      await readFound(store, layer, 'legacy', source, hint, (bytes, ctx) => {
+        const bundle = bundleFromLegacyLayer(layer, bytes);
+        if (suffix === 'att') {
+          const timestamps = legacyEnvelopeTimestamps(layer);
+          return {
+            bundle,
+            policy: ctx.policy,
+            digest,
+            ...(timestamps.length ? { envelopeTimestamps: { envelope: bytes, timestamps } } : {}),
+          };
+        }
+        const payload = parseSimpleSigning(bytes);
+        if (payload.digest !== digest) {
+          throw new SigstoreError('VERIFICATION_FAILED', `payload names ${payload.digest}, not ${digest}`);
+        }
+        return { bundle, policy: ctx.policy, artifact: bytes };
+      }),
+    );
   }
   return found;
+}
+
+/**
+ * A candidate whose blob is read now, so checking it needs no more I/O; a blob that cannot be read
+ * becomes a failed check that says why. `options` turns the blob into what `verifyBundle` takes.
+ */
+async function readFound(
+  store: ArtifactStore,
+  descriptor: Descriptor,
+  format: SignatureCheck['format'],
+  source: string,
+  hint: string | undefined,
+  options: (blob: Uint8Array, ctx: CheckContext) => Parameters<typeof verifyBundle>[0],
+): Promise<Found> {
+  let blob: Uint8Array | undefined;
+  let readError: unknown;
+  try {
+    blob = await store.getBlob(descriptor);
+  } catch (e) {
+    readError = e;
+  }
+  const what = format === 'bundle' ? 'bundle' : 'layer';
+  return {
+    source,
+    ...(hint ? { predicateType: hint } : {}),
+    check: (ctx) => {
+      if (!blob) return failed(format, source, hint, `reading ${what}: ${reason(readError)}`);
+      const bytes = blob;
+      return run(format, source, hint, ctx, () => options(bytes, ctx));
+    },
+  };
 }
 
 function failed(
