@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '@kaniko-ts/oci';
 import { bundleToJSON } from '@sigstore/bundle';
 import { afterAll, describe, expect, it } from 'vitest';
+import { plainKeyPair } from '../test/plain-key-pair.js';
 import { CosignAnnotation } from './cosign-annotations.js';
 import { createStatement, IN_TOTO_PAYLOAD_TYPE } from './in-toto-statement.js';
 import type { KeyType } from './internal/key-type.js';
@@ -25,21 +26,6 @@ const statement = Buffer.from(
   ),
 );
 const TYPES = ['ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'rsa', 'ed25519'] as const;
-const CURVES = { 'ecdsa-p256': 'P-256', 'ecdsa-p384': 'P-384', 'ecdsa-p521': 'P-521' } as const;
-
-function pair(type: KeyType) {
-  const p =
-    type === 'rsa'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : type === 'ed25519'
-        ? generateKeyPairSync('ed25519')
-        : generateKeyPairSync('ec', { namedCurve: CURVES[type] });
-  return {
-    privateKey: p.privateKey,
-    privateKeyPem: p.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKeyPem: p.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
 
 /** A `.sig` layer as cosign writes it for a key signature (no certificate, no Rekor bundle). */
 function sigLayer(signature: Uint8Array) {
@@ -60,10 +46,10 @@ const verifyLegacy = (signature: Uint8Array, publicKey: string) =>
 
 describe('key signatures round-trip in both storage formats', () => {
   it.each(TYPES)('%s', async (type) => {
-    const files = pair(type);
+    const files = plainKeyPair(type);
     const key = await loadPrivateKey(files.privateKeyPem, '');
     const policy = { publicKey: files.publicKeyPem, tlogThreshold: 0 };
-    const other = { publicKey: pair(type).publicKeyPem, tlogThreshold: 0 };
+    const other = { publicKey: plainKeyPair(type).publicKeyPem, tlogThreshold: 0 };
 
     // legacy .sig: message signature over the simple-signing payload, read back from the layer
     const message = await signMessage(payload, keySigner(key, { payload: true }), []);
@@ -90,7 +76,7 @@ describe('the hash is the one cosign pairs with the key', () => {
     ['rsa', 'sha256', ['sha384', 'sha512']],
   ];
   it.each(cases)('%s signs with %s and rejects %j', async (type, hash, wrong) => {
-    const files = pair(type);
+    const files = plainKeyPair(type);
     const key = await loadPrivateKey(files.privateKeyPem, '');
     const pub = createPublicKey(files.publicKeyPem);
     for (const sig of [key.sign(payload), key.signPayload(payload)]) {
@@ -134,7 +120,7 @@ describe('Ed25519', () => {
   });
 
   it('verifies .sig layers signed either way (older cosign used pure Ed25519)', () => {
-    const files = pair('ed25519');
+    const files = plainKeyPair('ed25519');
     const pure = sign(null, payload, files.privateKey);
     expect(verifyLegacy(pure, files.publicKeyPem).content).toBe('message-signature');
     const truncated = pure.subarray(0, 63);
@@ -159,7 +145,7 @@ describe('cross-checked with OpenSSL', () => {
     ['ecdsa-p384', 'sha384', 'sha256'],
     ['ecdsa-p521', 'sha512', 'sha384'],
   ] as const)('our %s payload signature is a standard ECDSA-%s signature', async (type, hash, wrong) => {
-    const files = pair(type);
+    const files = plainKeyPair(type);
     const key = await loadPrivateKey(files.privateKeyPem, '');
     writeFileSync(join(dir, 'payload'), payload);
     writeFileSync(join(dir, 'pub.pem'), files.publicKeyPem);
@@ -169,7 +155,7 @@ describe('cross-checked with OpenSSL', () => {
   });
 
   it('verifies a P-384 .sig signature made by OpenSSL the way cosign signs (ECDSA-SHA384, DER)', () => {
-    const files = pair('ecdsa-p384');
+    const files = plainKeyPair('ecdsa-p384');
     writeFileSync(join(dir, 'payload'), payload);
     writeFileSync(join(dir, 'key.pem'), files.privateKeyPem);
     openssl('dgst', '-sha384', '-sign', 'key.pem', '-out', 'cosign.sig', 'payload');

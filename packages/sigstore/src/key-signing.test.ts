@@ -1,8 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { bundleToJSON } from '@sigstore/bundle';
 import { describe, expect, it } from 'vitest';
+import { plainKeyPair } from '../test/plain-key-pair.js';
 import { createStatement, IN_TOTO_PAYLOAD_TYPE } from './in-toto-statement.js';
-import type { KeyType } from './internal/key-type.js';
 import { signDsse, signMessage } from './sign-payload.js';
 import { keySigner } from './signers.js';
 import { loadPrivateKey } from './signing-key.js';
@@ -11,30 +10,15 @@ import { verifyBundle } from './verify-bundle.js';
 const digest = `sha256:${'a'.repeat(64)}`;
 
 const statement = Buffer.from(JSON.stringify(createStatement({ digest, predicateType: 'x', predicate: {} })));
-const CURVES = { 'ecdsa-p256': 'P-256', 'ecdsa-p384': 'P-384', 'ecdsa-p521': 'P-521' } as const;
-
-/** Plain PEM key files (the cosign key-file format is tested in keys.test.ts; scrypt is slow). */
-async function keyFiles(type: KeyType) {
-  const pair =
-    type === 'rsa'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : type === 'ed25519'
-        ? generateKeyPairSync('ed25519')
-        : generateKeyPairSync('ec', { namedCurve: CURVES[type] });
-  return {
-    privateKeyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
 
 describe('key-signed bundles round-trip through sigstore-js verification', () => {
   it.each(['ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'rsa', 'ed25519'] as const)('%s: DSSE', async (type) => {
-    const files = await keyFiles(type);
+    const files = plainKeyPair(type);
     const key = await loadPrivateKey(files.privateKeyPem, '');
     const bundle = bundleToJSON(await signDsse(statement, IN_TOTO_PAYLOAD_TYPE, keySigner(key), []));
     const r = verifyBundle({ bundle, digest, policy: { publicKey: files.publicKeyPem, tlogThreshold: 0 } });
     expect(r.publicKey).toBe(files.publicKeyPem);
-    const other = await keyFiles(type);
+    const other = plainKeyPair(type);
     expect(() =>
       verifyBundle({ bundle, digest, policy: { publicKey: other.publicKeyPem, tlogThreshold: 0 } }),
     ).toThrow(/signature verification failed/);
@@ -43,7 +27,7 @@ describe('key-signed bundles round-trip through sigstore-js verification', () =>
   it.each(['ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'rsa'] as const)(
     '%s: message signature',
     async (type) => {
-      const files = await keyFiles(type);
+      const files = plainKeyPair(type);
       const key = await loadPrivateKey(files.privateKeyPem, '');
       const payload = Buffer.from('payload');
       const bundle = bundleToJSON(await signMessage(payload, keySigner(key), []));
