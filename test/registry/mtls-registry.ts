@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killGroup, runChecked } from '../harness/index.js';
 import { createTestCertificates } from '../harness/test-ca.js';
+import { p256Request } from './p256-request.js';
 
 export interface MtlsRegistry {
   readonly host: string;
@@ -26,20 +27,7 @@ export async function startMtlsRegistry(): Promise<MtlsRegistry> {
   const clientCertFile = join(dir, 'client.crt');
   const csr = join(dir, 'client.csr');
   const ext = join(dir, 'client.ext');
-  await runChecked('openssl', [
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    clientKeyFile,
-    '-out',
-    csr,
-    '-subj',
-    '/CN=kaniko-ts client',
-  ]);
+  await p256Request({ keyFile: clientKeyFile, out: csr, subject: '/CN=kaniko-ts client' });
   await writeFile(ext, 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n');
   await runChecked('openssl', [
     'x509',

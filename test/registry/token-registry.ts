@@ -4,8 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runChecked } from '../harness/index.js';
 import { freePort, serveRegistry } from './mtls-registry.js';
+import { p256Request } from './p256-request.js';
 
 export interface TokenRegistry {
   /** The registry (plain HTTP), which verifies the tokens itself (distribution `auth.token`). */
@@ -30,23 +30,7 @@ export async function startTokenRegistry(opts: {
   const dir = await mkdtemp(join(tmpdir(), 'registry-token-'));
   const keyFile = join(dir, 'token.key');
   const certFile = join(dir, 'token.crt');
-  await runChecked('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=kaniko-ts token issuer',
-  ]);
+  await p256Request({ keyFile, out: certFile, subject: '/CN=kaniko-ts token issuer', selfSignedDays: 2 });
   const key = createPrivateKey(await readFile(keyFile));
   const der = (await readFile(certFile, 'utf8')).replace(/-----[A-Z ]+-----|\s/g, '');
   const tokenRequests: TokenRegistry['tokenRequests'] = [];
