@@ -1,36 +1,27 @@
 import { MediaType, parseImageIndexManifest, parseImageManifest } from '@kaniko-ts/oci';
-import type { RegistryClient } from '@kaniko-ts/registry';
 import {
   addToReferrersIndex,
   attestImage,
   bundleReferrerManifest,
   registryStore,
   signImage,
-  type TrustedRoot,
   timestampAnnotation,
   timestampBytes,
   verifyImage,
 } from '@kaniko-ts/sigstore';
 import { describe, expect, it } from 'vitest';
-import type { RunningRegistry } from './harness/index.js';
 import { useSigstoreImageFixture } from './sigstore/image-fixture.js';
 import { pushTestImage } from './sigstore/images.js';
-import type { MockSigstore } from './sigstore/mock-sigstore.js';
 
-let registry: RunningRegistry;
-let mock: MockSigstore;
-let client: RegistryClient;
-let trustedRoot: TrustedRoot;
-const { keyless, rightPolicy } = useSigstoreImageFixture((f) => {
-  ({ registry, mock, client, trustedRoot } = f);
-});
+const fx = useSigstoreImageFixture();
+const { keyless, rightPolicy } = fx;
 
 /** Attestations in both formats against a real registry and mock Sigstore: predicate types, labels, timestamps. */
 describe('attestations', () => {
   it('attests in both formats and verification requires the predicate type', async () => {
-    const ref = `${registry.host}/attest/app:1`;
-    await pushTestImage(client, ref, 8);
-    const image = { registry: client, reference: ref };
+    const ref = `${fx.registry.host}/attest/app:1`;
+    await pushTestImage(fx.client, ref, 8);
+    const image = { registry: fx.client, reference: ref };
     await signImage({ image, ...keyless() });
     const predicateType = 'https://spdx.dev/Document';
     const result = await attestImage({
@@ -46,7 +37,7 @@ describe('attestations', () => {
     for (const format of ['bundle', 'legacy'] as const) {
       const ok = await verifyImage({
         image,
-        trustedRoot,
+        trustedRoot: fx.trustedRoot,
         policy: rightPolicy(),
         attestations: [predicateType],
         format,
@@ -56,7 +47,7 @@ describe('attestations', () => {
       expect(ok.attestations.find((a) => a.predicateType === predicateType)?.verified).toBe(true);
       const missing = await verifyImage({
         image,
-        trustedRoot,
+        trustedRoot: fx.trustedRoot,
         policy: rightPolicy(),
         attestations: ['https://cyclonedx.org/bom'],
         format,
@@ -69,9 +60,9 @@ describe('attestations', () => {
 
 describe('mislabelled referrers', () => {
   it('an attestation labelled as a signature does not count as one', async () => {
-    const ref = `${registry.host}/mislabel/app:1`;
-    const digest = await pushTestImage(client, ref, 15);
-    const image = { registry: client, reference: ref };
+    const ref = `${fx.registry.host}/mislabel/app:1`;
+    const digest = await pushTestImage(fx.client, ref, 15);
+    const image = { registry: fx.client, reference: ref };
     const attested = await attestImage({
       image,
       predicateType: 'https://example.com/other',
@@ -79,7 +70,7 @@ describe('mislabelled referrers', () => {
       formats: ['bundle'],
       ...keyless(),
     });
-    const store = registryStore(client, `${registry.host}/mislabel/app`);
+    const store = registryStore(fx.client, `${fx.registry.host}/mislabel/app`);
     const subject = await store.getManifest({ digest: digest as `sha256:${string}` });
     if (!subject) throw new Error('no subject');
     const fake = bundleReferrerManifest({
@@ -101,7 +92,7 @@ describe('mislabelled referrers', () => {
     });
     await store.putManifest(index.bytes, MediaType.ociIndex, tag);
 
-    const report = await verifyImage({ image, trustedRoot, policy: rightPolicy() });
+    const report = await verifyImage({ image, trustedRoot: fx.trustedRoot, policy: rightPolicy() });
     expect(report.verified).toBe(false);
     expect(report.signatures.map((c) => c.failure)).toEqual([
       'statement predicate https://example.com/other is not a signature',
@@ -111,12 +102,12 @@ describe('mislabelled referrers', () => {
 
 describe('legacy .att timestamps', () => {
   it('are taken over the whole envelope, as cosign does, and count as the timestamp', async () => {
-    const ref = `${registry.host}/attest/tsa:1`;
-    const digest = await pushTestImage(client, ref, 14);
-    const image = { registry: client, reference: ref };
+    const ref = `${fx.registry.host}/attest/tsa:1`;
+    const digest = await pushTestImage(fx.client, ref, 14);
+    const image = { registry: fx.client, reference: ref };
     const predicateType = 'https://slsa.dev/provenance/v1';
     const k = keyless();
-    const tsaOnly = { tlogUpload: false, tsaURL: mock.tsaURL };
+    const tsaOnly = { tlogUpload: false, tsaURL: fx.mock.tsaURL };
     await signImage({ image, formats: ['legacy'], ...k, witnesses: tsaOnly });
     await attestImage({
       image,
@@ -126,8 +117,8 @@ describe('legacy .att timestamps', () => {
       ...k,
       witnesses: tsaOnly,
     });
-    const attRef = `${registry.host}/attest/tsa:sha256-${digest.slice(7)}.att`;
-    const manifest = parseImageManifest((await client.getManifest(attRef)).bytes);
+    const attRef = `${fx.registry.host}/attest/tsa:sha256-${digest.slice(7)}.att`;
+    const manifest = parseImageManifest((await fx.client.getManifest(attRef)).bytes);
     const layer = manifest.layers[0];
     if (!layer?.annotations) throw new Error('no .att layer');
     expect(layer.annotations['dev.sigstore.cosign/rfc3161timestamp']).toMatch(
@@ -136,16 +127,26 @@ describe('legacy .att timestamps', () => {
 
     // the only timestamp there is: verification must accept it as covering the envelope
     const policy = { ...rightPolicy(), tlogThreshold: 0, rfc3161Threshold: 1 };
-    const ok = await verifyImage({ image, trustedRoot, policy, attestations: [predicateType] });
+    const ok = await verifyImage({
+      image,
+      trustedRoot: fx.trustedRoot,
+      policy,
+      attestations: [predicateType],
+    });
     expect(ok.failures).toEqual([]);
     expect(ok.attestations[0]?.rfc3161Timestamps).toHaveLength(1);
 
     // a timestamp over other bytes does not count
     layer.annotations['dev.sigstore.cosign/rfc3161timestamp'] = timestampAnnotation(
-      await timestampBytes(Buffer.from('other bytes'), { tsaURL: mock.tsaURL }),
+      await timestampBytes(Buffer.from('other bytes'), { tsaURL: fx.mock.tsaURL }),
     );
-    await client.putManifest(attRef, Buffer.from(JSON.stringify(manifest)), MediaType.ociManifest);
-    const bad = await verifyImage({ image, trustedRoot, policy, attestations: [predicateType] });
+    await fx.client.putManifest(attRef, Buffer.from(JSON.stringify(manifest)), MediaType.ociManifest);
+    const bad = await verifyImage({
+      image,
+      trustedRoot: fx.trustedRoot,
+      policy,
+      attestations: [predicateType],
+    });
     expect(bad.verified).toBe(false);
     expect(bad.attestations[0]?.failure).toMatch(/timestamp|TIMESTAMP/);
   });

@@ -1,6 +1,5 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { MediaType, parseImageManifest, sha256 } from '@kaniko-ts/oci';
-import type { RegistryClient } from '@kaniko-ts/registry';
 import {
   CosignAnnotation,
   generateKeyPair,
@@ -10,42 +9,39 @@ import {
   SIMPLE_SIGNING_MEDIA_TYPE,
   signImage,
   simpleSigningPayload,
-  type TrustedRoot,
   verifyBundle,
   verifyImage,
 } from '@kaniko-ts/sigstore';
 import { describe, expect, it } from 'vitest';
-import type { RunningRegistry } from './harness/index.js';
 import { useSigstoreImageFixture } from './sigstore/image-fixture.js';
 import { pushTestImage } from './sigstore/images.js';
-import type { MockSigstore } from './sigstore/mock-sigstore.js';
 
-let registry: RunningRegistry;
-let mock: MockSigstore;
-let client: RegistryClient;
-let trustedRoot: TrustedRoot;
-const { tamperLegacySignature } = useSigstoreImageFixture((f) => {
-  ({ registry, mock, client, trustedRoot } = f);
-});
+const fx = useSigstoreImageFixture();
+const { tamperLegacySignature } = fx;
 
 /** Key-based signing with every key type cosign supports, against a real registry and mock Sigstore. */
 describe('key-based round trip', () => {
   it('signs with a cosign key (uploaded to Rekor) and verifies only with that key', async () => {
     const files = await generateKeyPair('pw');
     const key = await loadPrivateKey(files.privateKeyPem, 'pw');
-    const ref = `${registry.host}/keyed/app:1`;
-    const digest = await pushTestImage(client, ref, 6);
-    const image = { registry: client, reference: ref };
-    await signImage({ image, key, witnesses: { rekorURL: mock.rekorURL } });
+    const ref = `${fx.registry.host}/keyed/app:1`;
+    const digest = await pushTestImage(fx.client, ref, 6);
+    const image = { registry: fx.client, reference: ref };
+    await signImage({ image, key, witnesses: { rekorURL: fx.mock.rekorURL } });
     for (const format of ['bundle', 'legacy'] as const) {
-      const ok = await verifyImage({ image, trustedRoot, policy: { publicKey: files.publicKeyPem }, format });
+      const ok = await verifyImage({
+        image,
+        trustedRoot: fx.trustedRoot,
+        policy: { publicKey: files.publicKeyPem },
+        format,
+      });
       expect(ok.failures).toEqual([]);
       expect(ok.verified).toBe(true);
       expect(ok.signatures[0]?.tlogEntries).toHaveLength(1);
       const other = await generateKeyPair('');
       const bad = await verifyImage({
         image,
-        trustedRoot,
+        trustedRoot: fx.trustedRoot,
         policy: { publicKey: other.publicKeyPem },
         format,
       });
@@ -53,34 +49,35 @@ describe('key-based round trip', () => {
     }
     const policy = { publicKey: files.publicKeyPem };
     // tampered legacy signature
-    await tamperLegacySignature(`${registry.host}/keyed/app`, digest);
-    const tampered = await verifyImage({ image, trustedRoot, policy, format: 'legacy' });
+    await tamperLegacySignature(`${fx.registry.host}/keyed/app`, digest);
+    const tampered = await verifyImage({ image, trustedRoot: fx.trustedRoot, policy, format: 'legacy' });
     expect(tampered.verified).toBe(false);
     expect(tampered.signatures[0]?.failure).toMatch(/signature/i);
     // a different image re-pushed under the tag
-    await pushTestImage(client, ref, 60);
-    const repushed = await verifyImage({ image, trustedRoot, policy });
+    await pushTestImage(fx.client, ref, 60);
+    const repushed = await verifyImage({ image, trustedRoot: fx.trustedRoot, policy });
     expect(repushed).toMatchObject({ verified: false, format: 'none' });
   });
 
   it('without Rekor verifies only with the log waived (cosign --insecure-ignore-tlog)', async () => {
     const files = await generateKeyPair('');
     const key = await loadPrivateKey(files.privateKeyPem, '');
-    const ref = `${registry.host}/keyed/nolog:1`;
-    await pushTestImage(client, ref, 7);
-    const image = { registry: client, reference: ref };
+    const ref = `${fx.registry.host}/keyed/nolog:1`;
+    await pushTestImage(fx.client, ref, 7);
+    const image = { registry: fx.client, reference: ref };
     await signImage({ image, key, witnesses: { tlogUpload: false } });
     expect(
       (await verifyImage({ image, policy: { publicKey: files.publicKeyPem, tlogThreshold: 0 } })).verified,
     ).toBe(true);
     expect(
-      (await verifyImage({ image, trustedRoot, policy: { publicKey: files.publicKeyPem } })).verified,
+      (await verifyImage({ image, trustedRoot: fx.trustedRoot, policy: { publicKey: files.publicKeyPem } }))
+        .verified,
     ).toBe(false);
     // bad input is an error, not a failed report
     await expect(verifyImage({ image, policy: { publicKey: files.publicKeyPem } })).rejects.toThrow(
       /trusted root is required/,
     );
-    await expect(verifyImage({ image, trustedRoot, policy: {} })).rejects.toThrow(
+    await expect(verifyImage({ image, trustedRoot: fx.trustedRoot, policy: {} })).rejects.toThrow(
       /needs a certificate identity or a public key/,
     );
   });
@@ -92,9 +89,9 @@ describe('P-384, P-521 and Ed25519 keys', () => {
     async (type) => {
       const files = await generateKeyPair('', { type });
       const key = await loadPrivateKey(files.privateKeyPem, '');
-      const ref = `${registry.host}/keyed/${type}:1`;
-      await pushTestImage(client, ref, type.length + 20);
-      const image = { registry: client, reference: ref };
+      const ref = `${fx.registry.host}/keyed/${type}:1`;
+      await pushTestImage(fx.client, ref, type.length + 20);
+      const image = { registry: fx.client, reference: ref };
       const result = await signImage({ image, key, witnesses: { tlogUpload: false } });
       expect(result.signatures.map((s) => s.format)).toEqual(['legacy', 'bundle']);
       const policy = { publicKey: files.publicKeyPem, tlogThreshold: 0 };
@@ -108,23 +105,25 @@ describe('P-384, P-521 and Ed25519 keys', () => {
       }
 
       // with Rekor: the .sig payload is logged as a hashedrekord under the key's hash (cosign's)
-      const logged = `${registry.host}/keyed/${type}:logged`;
-      const loggedDigest = await pushTestImage(client, logged, type.length + 40);
-      const loggedImage = { registry: client, reference: logged };
+      const logged = `${fx.registry.host}/keyed/${type}:logged`;
+      const loggedDigest = await pushTestImage(fx.client, logged, type.length + 40);
+      const loggedImage = { registry: fx.client, reference: logged };
       await expect(
-        signImage({ image: loggedImage, key, witnesses: { rekorURL: mock.rekorURL, rekorVersion: 2 } }),
+        signImage({ image: loggedImage, key, witnesses: { rekorURL: fx.mock.rekorURL, rekorVersion: 2 } }),
       ).rejects.toThrow(/Rekor v2 entries for .sig payloads/);
-      const signed = await signImage({ image: loggedImage, key, witnesses: { rekorURL: mock.rekorURL } });
+      const signed = await signImage({ image: loggedImage, key, witnesses: { rekorURL: fx.mock.rekorURL } });
       expect(signed.signatures.map((s) => s.format)).toEqual(['legacy', 'bundle']);
       const sigManifest = parseImageManifest(
-        (await client.getManifest(`${registry.host}/keyed/${type}:sha256-${loggedDigest.slice(7)}.sig`))
+        (await fx.client.getManifest(`${fx.registry.host}/keyed/${type}:sha256-${loggedDigest.slice(7)}.sig`))
           .bytes,
       );
       const rekorBundle = JSON.parse(sigManifest.layers[0]?.annotations?.[CosignAnnotation.bundle] ?? '{}');
       const body = JSON.parse(Buffer.from(rekorBundle.Payload.body, 'base64').toString());
       const sigLayer = sigManifest.layers[0];
       if (!sigLayer) throw new Error('no .sig layer');
-      const payloadBlob = await registryStore(client, `${registry.host}/keyed/${type}`).getBlob(sigLayer);
+      const payloadBlob = await registryStore(fx.client, `${fx.registry.host}/keyed/${type}`).getBlob(
+        sigLayer,
+      );
       const hash = type === 'ecdsa-p384' ? 'sha384' : 'sha512';
       expect(body.spec.data.hash).toEqual({
         algorithm: hash,
@@ -133,7 +132,7 @@ describe('P-384, P-521 and Ed25519 keys', () => {
       for (const format of ['legacy', 'bundle'] as const) {
         const report = await verifyImage({
           image: loggedImage,
-          trustedRoot,
+          trustedRoot: fx.trustedRoot,
           policy: { publicKey: files.publicKeyPem },
           format,
         });
@@ -146,12 +145,12 @@ describe('P-384, P-521 and Ed25519 keys', () => {
         image: loggedImage,
         key,
         formats: ['legacy'],
-        witnesses: { rekorURL: mock.rekorURL },
+        witnesses: { rekorURL: fx.mock.rekorURL },
       });
       expect(
         verifyBundle({
           bundle: legacyOnly.bundle,
-          trustedRoot,
+          trustedRoot: fx.trustedRoot,
           artifact: payloadBlob,
           policy: { publicKey: files.publicKeyPem },
         }).tlogEntries,
@@ -174,7 +173,7 @@ describe('a .sig layer made the way cosign makes one with a P-384 key', () => {
         },
       },
     };
-    const res = await fetch(`${mock.rekorURL}/api/v1/log/entries`, {
+    const res = await fetch(`${fx.mock.rekorURL}/api/v1/log/entries`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(entry),
@@ -210,7 +209,7 @@ describe('a .sig layer made the way cosign makes one with a P-384 key', () => {
       blob: payload,
     };
     const artifact = legacySignatureManifest([layer]);
-    const store = registryStore(client, repo);
+    const store = registryStore(fx.client, repo);
     for (const d of [artifact.manifest.config, ...artifact.manifest.layers]) {
       const bytes = artifact.blobs.get(d.digest);
       if (bytes) await store.putBlob(d, bytes);
@@ -223,14 +222,14 @@ describe('a .sig layer made the way cosign makes one with a P-384 key', () => {
     const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const policy = { publicKey: publicKeyPem };
     for (const [i, hash] of (['sha384', 'sha256'] as const).entries()) {
-      const repo = `${registry.host}/keyed/cosign-p384-${hash}`;
-      const digest = await pushTestImage(client, `${repo}:1`, 70 + i);
+      const repo = `${fx.registry.host}/keyed/cosign-p384-${hash}`;
+      const digest = await pushTestImage(fx.client, `${repo}:1`, 70 + i);
       const payload = Buffer.from(simpleSigningPayload({ dockerReference: repo, digest }));
       const sig = sign(hash, payload, privateKey);
       await pushSig(repo, digest, sig, await rekorAnnotation(hash, sig, publicKeyPem, payload), payload);
       const report = await verifyImage({
-        image: { registry: client, reference: `${repo}:1` },
-        trustedRoot,
+        image: { registry: fx.client, reference: `${repo}:1` },
+        trustedRoot: fx.trustedRoot,
         policy,
       });
       if (hash === 'sha384') {

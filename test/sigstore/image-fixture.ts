@@ -25,9 +25,9 @@ export interface SigstoreImageHelpers {
 
 /**
  * Registers the file's beforeAll/afterAll: starts a registry and the mock Fulcio/Rekor/TSA/OIDC
- * services and hands them to `use` once they run. Returns helpers bound to them.
+ * services. Returns them (readable inside tests, once beforeAll has run) and helpers bound to them.
  */
-export function useSigstoreImageFixture(use: (f: SigstoreImageFixture) => void): SigstoreImageHelpers {
+export function useSigstoreImageFixture(): SigstoreImageFixture & SigstoreImageHelpers {
   let f: SigstoreImageFixture | undefined;
   beforeAll(async () => {
     const [registry, mock] = await Promise.all([startRegistry(), startMockSigstore()]);
@@ -37,7 +37,6 @@ export function useSigstoreImageFixture(use: (f: SigstoreImageFixture) => void):
       client: new RegistryClient({ insecureRegistries: [registry.host] }),
       trustedRoot: parseTrustedRoot(mock.trustedRoot),
     };
-    use(f);
   });
   afterAll(async () => {
     await f?.client.close();
@@ -48,6 +47,18 @@ export function useSigstoreImageFixture(use: (f: SigstoreImageFixture) => void):
     return f;
   };
   return {
+    get registry() {
+      return started().registry;
+    },
+    get mock() {
+      return started().mock;
+    },
+    get client() {
+      return started().client;
+    },
+    get trustedRoot() {
+      return started().trustedRoot;
+    },
     keyless: () => keylessOptions(started()),
     rightPolicy: () => identityPolicy(String(started().mock.claims.sub), started().mock.issuer),
     tamperLegacySignature: (repo, digest) => tamperLegacySignature(started().client, repo, digest),
