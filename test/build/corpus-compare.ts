@@ -41,6 +41,9 @@ export async function buildahBuild(
   if (bud.exitCode !== 0) throw new Error(`buildah bud failed:\n${bud.stderr.slice(-2000)}`);
   const push = await buildah(['push', '--tls-verify=false', tag, `docker://${destination}`]);
   if (push.exitCode !== 0) throw new Error(`buildah push failed:\n${push.stderr}`);
+  // the pushed image is what the tests use; the local one would only pile up in the store (each run
+  // moves the tag to a new image, leaving the old one unnamed, which slows every podman command)
+  await buildah(['rmi', tag]);
 }
 
 /**

@@ -1,13 +1,20 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
+  existsSync,
   linkSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findExecutable, runCommand } from '../harness/index.js';
@@ -39,15 +46,19 @@ export interface ExecutorTemplate {
   libs: Array<{ from: string; to: string }>;
 }
 
-/** Bundles the CLI (scripts/gen-bundles.mjs --cli, esbuild) and records node and its libraries. */
+/**
+ * Bundles the CLI (scripts/gen-bundles.mjs --cli, esbuild) and records node and its libraries. The
+ * bundle is built once per source tree and shared by every in-place test file: it is kept under the
+ * temp dir, named by a hash of the sources it is made from (packages' src and package.json, the
+ * bundler script, the lock file). `IN_PLACE_BUNDLE_FROM_HEAD=1` bundles the committed sources
+ * instead (gen-bundles --from-head), for a checkout others are editing.
+ */
 export function prepareExecutor(scratch: string): ExecutorTemplate {
   const dir = join(scratch, 'template', 'kaniko-ts');
   mkdirSync(join(dir, 'bin'), { recursive: true });
-  execFileSync(process.execPath, [
-    join(repo, 'scripts/gen-bundles.mjs'),
-    '--cli',
-    join(dir, 'kaniko-ts.mjs'),
-  ]);
+  // the entry, the chunks it loads on demand and native addons
+  const bundle = cachedBundle();
+  for (const name of readdirSync(bundle)) copyFileSync(join(bundle, name), join(dir, name));
   const node = realpathSync(join(repo, 'node_modules/.bin/node'));
   copyFileSync(node, join(dir, 'bin', 'node'));
   chmodSync(join(dir, 'bin', 'node'), 0o755);
@@ -57,6 +68,52 @@ export function prepareExecutor(scratch: string): ExecutorTemplate {
     if (lib) libs.push({ from: realpathSync(lib), to: lib });
   }
   return { dir, libs };
+}
+
+/** The directory holding kaniko-ts.mjs and its chunks for the current sources, bundled when missing. */
+function cachedBundle(): string {
+  const fromHead = process.env.IN_PLACE_BUNDLE_FROM_HEAD === '1';
+  const hash = createHash('sha256');
+  if (fromHead) hash.update(execFileSync('git', ['-C', repo, 'rev-parse', 'HEAD']));
+  else for (const file of bundleInputs()) hash.update(file).update('\0').update(readFileSync(file));
+  const cacheDir = join(tmpdir(), 'kaniko-ts-in-place-bundle');
+  const bundle = join(cacheDir, hash.digest('hex').slice(0, 24));
+  if (existsSync(bundle)) return bundle;
+  const partial = `${bundle}.${process.pid}.partial`;
+  mkdirSync(partial, { recursive: true });
+  execFileSync(process.execPath, [
+    join(repo, 'scripts/gen-bundles.mjs'),
+    ...(fromHead ? ['--from-head'] : []),
+    '--cli',
+    join(partial, 'kaniko-ts.mjs'),
+  ]);
+  try {
+    renameSync(partial, bundle);
+  } catch (e) {
+    // a parallel run made the same bundle first
+    if (!existsSync(bundle)) throw e;
+    rmSync(partial, { recursive: true, force: true });
+  }
+  // older bundles (another source tree) go once they are an hour old: a parallel run may still copy one
+  for (const name of readdirSync(cacheDir)) {
+    const p = join(cacheDir, name);
+    if (p !== bundle && Date.now() - statSync(p).mtimeMs > 3_600_000)
+      rmSync(p, { recursive: true, force: true });
+  }
+  return bundle;
+}
+
+/** The files the CLI bundle is made from, sorted. */
+function bundleInputs(): string[] {
+  const files = [join(repo, 'scripts/gen-bundles.mjs'), join(repo, 'package-lock.json')];
+  for (const pkg of readdirSync(join(repo, 'packages'))) {
+    const src = join(repo, 'packages', pkg, 'src');
+    if (!existsSync(src)) continue;
+    files.push(join(repo, 'packages', pkg, 'package.json'));
+    for (const rel of readdirSync(src, { recursive: true, encoding: 'utf8' }))
+      if (!rel.endsWith('.test.ts') && statSync(join(src, rel)).isFile()) files.push(join(src, rel));
+  }
+  return files.sort();
 }
 
 /**
