@@ -1,16 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from '@kaniko-ts/builder';
-import type { RegistryClient } from '@kaniko-ts/registry';
 import { describe, expect, it } from 'vitest';
 import { harness, podman, skopeo } from './harness/index.js';
 import { usePushingBuildFixture } from './registry/pushing-build-fixture.js';
 
 /** `--annotation`, `--image-format`, `--single-snapshot`, `--snapshot-mode`, checked with skopeo and podman. */
 describe('build flags kaniko users pass', () => {
-  let work: string;
-  let ctx: string;
-  let client: RegistryClient;
   const reg = () => harness().registries.plain;
   const dockerfile = [
     'ARG REGISTRY',
@@ -37,14 +33,12 @@ describe('build flags kaniko users pass', () => {
     'no-true',
   ];
 
-  usePushingBuildFixture('flags-', { Dockerfile: dockerfile, 'app.txt': 'app\n' }, (f) => {
-    ({ work, context: ctx, client } = f);
-  });
+  const fx = usePushingBuildFixture('flags-', { Dockerfile: dockerfile, 'app.txt': 'app\n' });
 
   const options = (dest: string) => ({
-    context: ctx,
+    context: fx.context,
     buildArgs: { REGISTRY: reg().host },
-    registry: client,
+    registry: fx.client,
     destinations: [dest],
     push: true,
   });
@@ -83,7 +77,7 @@ describe('build flags kaniko users pass', () => {
         /"Digest": "(sha256:[0-9a-f]+)"/,
       )?.[1],
     );
-    const copy = join(work, 'docker-copy');
+    const copy = join(fx.work, 'docker-copy');
     await skopeo(['copy', '--src-tls-verify=false', `docker://${dest}`, `dir:${copy}`]);
     expect(await runLines(dest)).toEqual(expectedRun);
   });
@@ -113,7 +107,7 @@ describe('build flags kaniko users pass', () => {
   });
 
   it('--snapshot-mode=time on the stat walk misses a chmod-only RUN that full mode records', async () => {
-    const chmodCtx = join(work, 'chmod');
+    const chmodCtx = join(fx.work, 'chmod');
     await mkdir(chmodCtx);
     await writeFile(
       join(chmodCtx, 'Dockerfile'),

@@ -8,9 +8,6 @@ import { usePushingBuildFixture } from './registry/pushing-build-fixture.js';
 
 /** Outputs and options of `build` (issue 4), each checked with an independent tool where one exists. */
 describe('build outputs and options', () => {
-  let work: string;
-  let ctx: string;
-  let client: RegistryClient;
   const reg = () => harness().registries.plain;
   const dockerfile = [
     'ARG REGISTRY',
@@ -21,11 +18,9 @@ describe('build outputs and options', () => {
     '',
   ].join('\n');
 
-  usePushingBuildFixture('outputs-', { Dockerfile: dockerfile, 'app.txt': 'app\n' }, (f) => {
-    ({ work, context: ctx, client } = f);
-  });
+  const fx = usePushingBuildFixture('outputs-', { Dockerfile: dockerfile, 'app.txt': 'app\n' });
 
-  const base = () => ({ context: ctx, buildArgs: { REGISTRY: reg().host }, registry: client });
+  const base = () => ({ context: fx.context, buildArgs: { REGISTRY: reg().host }, registry: fx.client });
 
   it('--reproducible: the same inputs give the same digest on different days', async () => {
     const day1 = await build({
@@ -36,7 +31,7 @@ describe('build outputs and options', () => {
       now: () => new Date('2026-01-01T10:00:00Z'),
     });
     // touch the context file: mtimes must not matter either
-    await writeFile(join(ctx, 'app.txt'), 'app\n');
+    await writeFile(join(fx.context, 'app.txt'), 'app\n');
     const day2 = await build({
       ...base(),
       destinations: [],
@@ -58,8 +53,8 @@ describe('build outputs and options', () => {
   });
 
   it('writes an OCI layout and a docker-archive that skopeo and podman read', async () => {
-    const layout = join(work, 'layout');
-    const archive = join(work, 'image.tar');
+    const layout = join(fx.work, 'layout');
+    const archive = join(fx.work, 'image.tar');
     const r = await build({
       ...base(),
       destinations: ['example.com/app:v1'],
@@ -82,7 +77,11 @@ describe('build outputs and options', () => {
   it('pushes to several destinations and writes the three digest files', async () => {
     const host = reg().host;
     const dests = [`${host}/outputs/a:one`, `${host}/outputs/b:two`];
-    const files = { digest: join(work, 'digest'), name: join(work, 'name'), tag: join(work, 'tag.json') };
+    const files = {
+      digest: join(fx.work, 'digest'),
+      name: join(fx.work, 'name'),
+      tag: join(fx.work, 'tag.json'),
+    };
     const r = await build({
       ...base(),
       destinations: dests,
@@ -138,7 +137,7 @@ describe('build outputs and options', () => {
   });
 
   it('builds from a tar.gz context with its .dockerignore applied', async () => {
-    const tarDir = join(work, 'tarctx');
+    const tarDir = join(fx.work, 'tarctx');
     await mkdir(tarDir);
     await writeFile(
       join(tarDir, 'Dockerfile'),
@@ -147,7 +146,7 @@ describe('build outputs and options', () => {
     await writeFile(join(tarDir, 'kept.txt'), 'k');
     await writeFile(join(tarDir, 'secret.env'), 'TOKEN=x');
     await writeFile(join(tarDir, '.dockerignore'), '*.env\n');
-    const archive = join(work, 'ctx.tar.gz');
+    const archive = join(fx.work, 'ctx.tar.gz');
     const { execFileSync } = await import('node:child_process');
     execFileSync('tar', ['-czf', archive, '-C', tarDir, '.']);
     const dest = `${reg().host}/outputs/tarctx:latest`;
@@ -172,7 +171,7 @@ describe('build outputs and options', () => {
     const port = (server.address() as { port: number }).port;
     const sum = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     try {
-      const dir = join(work, 'addurl');
+      const dir = join(fx.work, 'addurl');
       await mkdir(dir);
       const url = `http://127.0.0.1:${port}/files/data.txt`;
       await writeFile(
@@ -197,7 +196,7 @@ describe('build outputs and options', () => {
   });
 
   it('a failing RUN fails the build with the Dockerfile location and exit code', async () => {
-    const failing = join(work, 'failing');
+    const failing = join(fx.work, 'failing');
     await mkdir(failing);
     await writeFile(
       join(failing, 'Dockerfile'),

@@ -8,22 +8,22 @@ import { harness } from '../harness/index.js';
 /** A build context on disk and a client of the harness's plain registry, for tests that build and push. */
 export interface PushingBuildFixture {
   /** Temporary folder, removed afterwards; free for the test's own outputs. */
-  work: string;
+  readonly work: string;
   /** `<work>/ctx`, holding the files the test asked for. */
-  context: string;
+  readonly context: string;
   /** A client of `harness().registries.plain`. */
-  client: RegistryClient;
+  readonly client: RegistryClient;
 }
 
 /**
  * Registers the file's beforeAll/afterAll: writes `files` (name → content) into a fresh build
- * context, opens a client of the plain registry and hands both to `use`; removes them afterwards.
+ * context and opens a client of the plain registry; removes both afterwards. The returned fixture
+ * is readable inside tests (once beforeAll has run).
  */
 export function usePushingBuildFixture(
   prefix: string,
   files: Readonly<Record<string, string>>,
-  use: (f: PushingBuildFixture) => void,
-): void {
+): PushingBuildFixture {
   let f: PushingBuildFixture | undefined;
   beforeAll(async () => {
     const work = await mkdtemp(join(tmpdir(), prefix));
@@ -35,10 +35,24 @@ export function usePushingBuildFixture(
       context,
       client: new RegistryClient({ insecureRegistries: [harness().registries.plain.host] }),
     };
-    use(f);
   });
   afterAll(async () => {
     await f?.client.close();
     if (f) await rm(f.work, { recursive: true, force: true });
   });
+  const started = (): PushingBuildFixture => {
+    if (!f) throw new Error('pushing build fixture used before its beforeAll ran');
+    return f;
+  };
+  return {
+    get work() {
+      return started().work;
+    },
+    get context() {
+      return started().context;
+    },
+    get client() {
+      return started().client;
+    },
+  };
 }
