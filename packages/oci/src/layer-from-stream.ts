@@ -3,7 +3,7 @@ import { close, createReadStream, open, write } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, type Readable, type Transform, Writable } from 'node:stream';
+import { PassThrough, type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Digest, digestHex, digestStream, sha256 } from './digest.js';
 import { createCompressor, type GzipCompressorOptions } from './internal/compression.js';
@@ -42,6 +42,12 @@ export interface LayerOptions {
   threads?: number;
   /** gzip only: uncompressed bytes per parallel block (default 256 KiB); changes the bytes. */
   gzipBlockSize?: number;
+  /**
+   * `layerFromStream` only: called with `n` once the layer is done with the first `n` bytes of the
+   * source (hashed, and copied into the compressor or written to the blob file; no reference kept),
+   * so the producer may reuse the memory that held them. Calls come in order, `n` growing.
+   */
+  onInputConsumed?: (bytes: number) => void;
 }
 
 export { createGzipPool, type GzipPool };
@@ -88,13 +94,18 @@ export async function layerFromStream(
   const stages = createCompressor(compression, opts.level, gzipOptions(opts));
   // the blob file is the only consumer of the compressed chunks: it hands each back once written
   const gzip = stages.find((s): s is ParallelGzip => s instanceof ParallelGzip);
+  const consumed = opts.onInputConsumed;
+  let written = gzip?.recycleOutput();
+  if (consumed && gzip) gzip.trackInput(consumed);
+  else if (consumed && stages.length === 0) written = countingRelease(consumed);
+  else if (consumed) stages.unshift(copyingRelease(consumed));
   try {
     await pipeline([
       source,
       uncompressedHash,
       ...stages,
       compressedHash,
-      new FileSink(tmp, gzip?.recycleOutput()),
+      new FileSink(tmp, written),
     ] as unknown as [Readable, ...Transform[], Writable]);
   } catch (cause) {
     await rm(tmp, { force: true });
@@ -162,6 +173,28 @@ class FileSink extends Writable {
     this.#fd = -1;
     close(fd, () => cb(err));
   }
+}
+
+/** Uncompressed blobs: the input is done with once the blob file has it. */
+function countingRelease(consumed: (bytes: number) => void): (chunk: Uint8Array) => void {
+  let n = 0;
+  return (chunk) => {
+    n += chunk.byteLength;
+    consumed(n);
+  };
+}
+
+/** Compressors that do not say when they are done with a chunk (zstd, single-stream gzip) get a copy. */
+function copyingRelease(consumed: (bytes: number) => void): Transform {
+  let n = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      const copy = Buffer.from(chunk);
+      n += chunk.byteLength;
+      consumed(n);
+      cb(null, copy);
+    },
+  });
 }
 
 function extension(compression: Compression): string {

@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { close, closeSync, lstatSync, open, openSync, read, readSync, type Stats } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,24 +27,128 @@ export interface SnapshotStats {
   bytes: number;
 }
 
-const FLUSH = 64 * 1024;
-/** Files up to this size are read with synchronous calls into the pending chunk (no stream each). */
-const SMALL_FILE = 1024 * 1024;
+/**
+ * A sink that says when the layer is done with the bytes written into it (`streamLayer`'s): the
+ * promise resolves once the first `bytes` bytes were hashed and compressed or stored, and rejects if
+ * the layer failed. With one, the tar is written through a fixed ring of reused buffers. The
+ * consumer must be done with earlier bytes without waiting for later ones: the writer holds at most
+ * `RING` chunks (4 MiB) it has not been released from before it waits.
+ */
+export interface InputRelease {
+  whenConsumed(bytes: number): Promise<void>;
+}
 
-/** Up to `size` bytes of a file from its start (fewer if it shrank). */
-function readSmall(abs: string, size: number): Buffer {
-  const buf = Buffer.allocUnsafe(size);
-  const fd = openSync(abs, 'r');
-  try {
-    let n = 0;
-    while (n < size) {
-      const got = readSync(fd, buf, n, size - n, n);
-      if (got === 0) break;
-      n += got;
+function inputRelease(sink: Writable): InputRelease | undefined {
+  return typeof (sink as Partial<InputRelease>).whenConsumed === 'function'
+    ? (sink as unknown as InputRelease)
+    : undefined;
+}
+
+/** Bytes per tar chunk handed on; files up to SMALL_FILE are read with synchronous calls. */
+const CHUNK = 256 * 1024;
+const SMALL_FILE = 1024 * 1024;
+/** Ring buffers: more than the stream stages between writer and compressor hold at once. */
+const RING = 16;
+
+const readAsync = (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
+  new Promise<number>((resolve, reject) =>
+    read(fd, buf, off, len, pos, (e, n) => (e ? reject(e) : resolve(n))),
+  );
+
+/**
+ * Where the tar's bytes are assembled: `CHUNK`-byte buffers, handed on as views (`take`). With an
+ * `InputRelease`, a ring of `RING` buffers is reused, a buffer being written again only once the
+ * consumer is done with every view taken from it; without one, every buffer is fresh (the consumer
+ * may keep what it gets). Either way no buffer per file or per read.
+ */
+class TarChunks {
+  readonly #release: InputRelease | undefined;
+  readonly #bufs: Buffer[] = [];
+  /** Per ring buffer: the stream offset just after the last view taken from it. */
+  readonly #ends: number[] = [];
+  #i = 0;
+  #buf: Buffer | undefined;
+  #start = 0;
+  #fill = 0;
+  #taken = 0;
+
+  constructor(release: InputRelease | undefined) {
+    this.#release = release;
+  }
+
+  get fill(): number {
+    return this.#fill;
+  }
+
+  get full(): boolean {
+    return this.#fill === CHUNK;
+  }
+
+  /** The buffer being filled (space from `fill`); after a full one is taken, the next one. */
+  async room(): Promise<Buffer> {
+    if (this.#buf && this.#fill < CHUNK) return this.#buf;
+    this.#start = 0;
+    this.#fill = 0;
+    if (!this.#release) {
+      this.#buf = Buffer.allocUnsafeSlow(CHUNK);
+      return this.#buf;
     }
-    return n === size ? buf : buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
+    this.#i = this.#buf ? (this.#i + 1) % RING : 0;
+    const reused = this.#bufs[this.#i];
+    if (reused) await this.#release.whenConsumed(this.#ends[this.#i] as number);
+    this.#buf = reused ?? Buffer.allocUnsafeSlow(CHUNK);
+    this.#bufs[this.#i] = this.#buf;
+    return this.#buf;
+  }
+
+  wrote(n: number): void {
+    this.#fill += n;
+  }
+
+  /** The bytes written since the last take, as a view (undefined when none). */
+  take(): Buffer | undefined {
+    if (!this.#buf || this.#fill === this.#start) return undefined;
+    const view = this.#buf.subarray(this.#start, this.#fill);
+    this.#taken += view.byteLength;
+    this.#ends[this.#i] = this.#taken;
+    this.#start = this.#fill;
+    return view;
+  }
+
+  /** Copies `bytes` in, yielding every chunk that fills up. */
+  async *put(bytes: Uint8Array): AsyncGenerator<Buffer> {
+    for (let off = 0; off < bytes.byteLength; ) {
+      const buf = await this.room();
+      const n = Math.min(CHUNK - this.#fill, bytes.byteLength - off);
+      buf.set(bytes.subarray(off, off + n), this.#fill);
+      this.#fill += n;
+      off += n;
+      if (this.full) yield this.take() as Buffer;
+    }
+  }
+
+  /** Reads up to `size` bytes of a file from its start, yielding every chunk that fills up; counts them in `got.n`. */
+  async *file(abs: string, size: number, got: { n: number }): AsyncGenerator<Buffer> {
+    const small = size <= SMALL_FILE;
+    const fd = small
+      ? openSync(abs, 'r')
+      : await new Promise<number>((res, rej) => open(abs, 'r', (e, fd) => (e ? rej(e) : res(fd))));
+    try {
+      while (got.n < size) {
+        const buf = await this.room();
+        const len = Math.min(CHUNK - this.#fill, size - got.n);
+        const n = small
+          ? readSync(fd, buf, this.#fill, len, got.n)
+          : await readAsync(fd, buf, this.#fill, len, got.n);
+        if (n === 0) break;
+        this.#fill += n;
+        got.n += n;
+        if (this.full) yield this.take() as Buffer;
+      }
+    } finally {
+      if (small) closeSync(fd);
+      else await new Promise<void>((res) => close(fd, () => res()));
+    }
   }
 }
 
@@ -84,27 +188,17 @@ export async function* layerTar(
   items: LayerItem[],
   opts: LayerWriteOptions,
   stats: SnapshotStats,
+  release?: InputRelease,
 ): AsyncGenerator<Buffer> {
   const sorted = items
     .map((item) => ({ item, key: sortKey(item) }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const inodes = new Map<string, string>();
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const push = (buf: Buffer): void => {
-    pending.push(buf);
-    pendingBytes += buf.length;
-  };
-  const flush = (): Buffer => {
-    const out = Buffer.concat(pending);
-    pending = [];
-    pendingBytes = 0;
-    return out;
-  };
+  const out = new TarChunks(release);
   for (const { item, key } of sorted) {
     const mtime = opts.mtimeEpoch ?? 0;
     if (item.kind !== 'entry') {
-      push(
+      yield* out.put(
         encodeTarHeader({
           name: key.replace('\0', OPAQUE_WHITEOUT).replace(/^\//, ''),
           type: 'file',
@@ -140,42 +234,26 @@ export async function* layerTar(
       const id = `${st.dev}:${st.ino}`;
       const first = inodes.get(id);
       if (first !== undefined) {
-        push(encodeTarHeader({ ...header, type: 'hardlink', size: 0, linkname: first }));
+        yield* out.put(encodeTarHeader({ ...header, type: 'hardlink', size: 0, linkname: first }));
         continue;
       }
       inodes.set(id, item.rel);
     }
-    push(encodeTarHeader(header));
-    if (type !== 'file' || header.size === 0) {
-      if (pendingBytes >= FLUSH) yield flush();
-      continue;
-    }
-    let written = 0;
-    if (header.size <= SMALL_FILE) {
-      const body = readSmall(item.abs, header.size);
-      written = body.length;
-      push(body);
-    } else {
-      if (pendingBytes) yield flush();
-      for await (const chunk of createReadStream(item.abs, {
-        end: header.size - 1,
-        highWaterMark: 256 * 1024,
-      })) {
-        written += (chunk as Buffer).length;
-        yield chunk as Buffer;
-      }
-    }
-    if (written !== header.size) {
+    yield* out.put(encodeTarHeader(header));
+    if (type !== 'file' || header.size === 0) continue;
+    const read = { n: 0 };
+    yield* out.file(item.abs, header.size, read);
+    if (read.n !== header.size) {
       throw new BuilderError('SNAPSHOT_FAILED', `writing layer: ${item.rel} changed size while it was read`, {
         entry: item.rel,
       });
     }
-    stats.bytes += written;
-    push(tarPadding(written));
-    if (pendingBytes >= FLUSH) yield flush();
+    stats.bytes += read.n;
+    yield* out.put(tarPadding(read.n));
   }
-  push(tarTrailer());
-  yield flush();
+  yield* out.put(tarTrailer());
+  const last = out.take();
+  if (last) yield last;
 }
 
 /** Writes the layer tar of `items` into `sink` (ending it), honouring backpressure. */
@@ -185,7 +263,10 @@ export async function writeLayer(
   opts: LayerWriteOptions = {},
 ): Promise<SnapshotStats> {
   const stats: SnapshotStats = { entries: 0, whiteouts: 0, bytes: 0 };
-  await pipeline(Readable.from(layerTar(items, opts, stats), { objectMode: false }), sink);
+  await pipeline(
+    Readable.from(layerTar(items, opts, stats, inputRelease(sink)), { objectMode: false }),
+    sink,
+  );
   return stats;
 }
 

@@ -65,6 +65,9 @@ export class ParallelGzip extends Transform {
   #recycling = false;
   #outFree: Buffer[] = [];
   #outOwned = new Map<ArrayBufferLike, Buffer>();
+  /** Told how many input bytes are copied in (see `trackInput`). */
+  #onConsumed: ((bytes: number) => void) | undefined;
+  #consumed = 0;
 
   constructor(opts: ParallelGzipOptions = {}) {
     super();
@@ -96,6 +99,21 @@ export class ParallelGzip extends Transform {
     };
   }
 
+  /**
+   * Opts in to input release: `consumed(n)` is called as soon as the first `n` bytes of input have
+   * been copied into block slots (or, below the parallel threshold, into held copies), so the
+   * producer may reuse the memory that held them. No input chunk is referenced after that.
+   */
+  trackInput(consumed: (bytes: number) => void): void {
+    this.#onConsumed = consumed;
+  }
+
+  #release(chunk: Buffer): void {
+    if (!this.#onConsumed) return;
+    this.#consumed += chunk.byteLength;
+    this.#onConsumed(this.#consumed);
+  }
+
   /** A buffer for the next block's output: a released one, a new recycled one, or none. */
   #outTarget(maxInFlight: number): Buffer | undefined {
     if (!this.#recycling) return undefined;
@@ -112,8 +130,10 @@ export class ParallelGzip extends Transform {
     this.#crc = zlib.crc32(chunk, this.#crc);
     this.#size += chunk.byteLength;
     if (!this.#parallel) {
-      this.#held.push(chunk);
+      // held until the stream turns out large or ends: a copy when the producer wants its memory back
+      this.#held.push(this.#onConsumed ? Buffer.from(chunk) : chunk);
       this.#heldBytes += chunk.byteLength;
+      this.#release(chunk);
       if (this.#heldBytes < this.#minParallel) {
         cb();
         return;
@@ -125,7 +145,10 @@ export class ParallelGzip extends Transform {
       this.#appendAll(held).then(() => cb(), cb);
       return;
     }
-    this.#appendAll([chunk]).then(() => cb(), cb);
+    this.#appendAll([chunk]).then(() => {
+      this.#release(chunk);
+      cb();
+    }, cb);
   }
 
   override _flush(cb: TransformCallback): void {
