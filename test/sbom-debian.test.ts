@@ -6,7 +6,7 @@ import { catalogDirectory, catalogLayers, parsePurl, toCycloneDx, toSpdx } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecked } from './harness/index.js';
 import { accuracy } from './sbom/compare.js';
-import { type DebianBase, debianBase, dpkgQuery } from './sbom/fixtures.js';
+import { type DebianBase, debianBase, debianDebPurl, dpkgQuery } from './sbom/fixtures.js';
 import { gzipFileLayer, hostFiles, memoryLayer, packLayer } from './sbom/layers.js';
 import { cycloneDxErrors, spdxErrors } from './sbom/validate.js';
 
@@ -23,15 +23,6 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-const expectedDebs = (rows: { name: string; version: string; arch: string }[]) =>
-  rows.map((r) => ({
-    type: 'deb',
-    namespace: 'debian',
-    name: r.name,
-    version: r.version,
-    qualifiers: { arch: r.arch },
-  }));
-
 describe('Debian minbase (mmdebstrap) against dpkg-query', () => {
   it('directory: recall and precision 100 % by parsed purl (name, version, arch)', async () => {
     const truth = await dpkgQuery(base.root);
@@ -40,7 +31,7 @@ describe('Debian minbase (mmdebstrap) against dpkg-query', () => {
     const debs = inv.packages.filter((p) => p.type === 'deb');
     const acc = accuracy(
       debs.map((p) => p.purl),
-      expectedDebs(truth),
+      truth.map(debianDebPurl),
       ['arch'],
     );
     expect(acc.missing).toEqual([]);
@@ -114,7 +105,7 @@ describe('Debian minbase (mmdebstrap) against dpkg-query', () => {
     const debs = inv.packages.filter((p) => p.type === 'deb');
     const acc = accuracy(
       debs.map((p) => p.purl),
-      expectedDebs(truth),
+      truth.map(debianDebPurl),
       ['arch'],
     );
     expect(acc).toMatchObject({ recall: 1, precision: 1 });

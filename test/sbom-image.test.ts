@@ -2,7 +2,7 @@ import { appendLayers, layerFromBytes, readLayout } from '@kaniko-ts/oci';
 import { catalogImage, parsePurl, toCycloneDx, toSpdx } from '@kaniko-ts/sbom';
 import { describe, expect, it } from 'vitest';
 import { accuracy } from './sbom/compare.js';
-import { debianBase, dpkgQuery, npmLs, npmTree } from './sbom/fixtures.js';
+import { debianBase, debianDebPurl, dpkgQuery, npmLs, npmTree } from './sbom/fixtures.js';
 import { hostTree, packLayer } from './sbom/layers.js';
 import { cycloneDxErrors, spdxErrors } from './sbom/validate.js';
 
@@ -24,13 +24,7 @@ describe('catalogImage over an @kaniko-ts/oci image (OCI layout + appended layer
     expect(
       accuracy(
         debs.map((p) => p.purl),
-        truthDeb.map((t) => ({
-          type: 'deb',
-          namespace: 'debian',
-          name: t.name,
-          version: t.version,
-          qualifiers: { arch: t.arch },
-        })),
+        truthDeb.map(debianDebPurl),
         ['arch'],
       ),
     ).toMatchObject({ recall: 1, precision: 1 });

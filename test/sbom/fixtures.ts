@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PackageUrlParts } from '@kaniko-ts/sbom';
 import {
   ensureBaseImages,
   ensureTools,
@@ -104,6 +105,17 @@ export async function debianBase(): Promise<DebianBase> {
     diffId: debian.diffId,
     layerBlob,
     root: join(root, 'rootfs'),
+  };
+}
+
+/** The purl parts a package dpkg-query lists in these (Debian) fixtures should have. */
+export function debianDebPurl(row: { name: string; version: string; arch: string }): PackageUrlParts {
+  return {
+    type: 'deb',
+    namespace: 'debian',
+    name: row.name,
+    version: row.version,
+    qualifiers: { arch: row.arch },
   };
 }
 
