@@ -7,6 +7,7 @@ import type { RegistryClient } from '@kaniko-ts/registry';
 import { chooseLayerCache } from './build/choose-layer-cache.js';
 import { ExecutionSetupOnce } from './build/execution-setup-once.js';
 import { openContext, resolveDockerfile } from './build/open-context.js';
+import { prefetchBaseImages } from './build/prefetch-bases.js';
 import {
   type ExecutorProbe,
   type PreparedExecution,
@@ -180,6 +181,12 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
         ? Promise.all(opts.destinations.map((d) => opts.registry.checkPushPermission(d)))
         : undefined;
     permission?.catch(() => undefined);
+    // the base images' manifests and configs are fetched meanwhile, not after it (see prefetchBaseImages)
+    const resolveBase = prefetchBaseImages(
+      text,
+      { file: fileName, buildArgs, target: opts.target, platform },
+      (ref, p) => opts.registry.pullImage(ref, { platform: p }),
+    );
     // with a layer cache, the executor and snapshotter are probed (an `unshare` spawn, an overlay test
     // mount) only when a RUN has to run: a build whose every RUN is a cache hit never pays for them.
     // COPY/ADD misses need neither (a scratch root is extracted without the executor).
@@ -206,7 +213,7 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
           target: opts.target,
           labels: opts.labels,
           platform,
-          images: { resolve: (ref, p) => opts.registry.pullImage(ref, { platform: p }) },
+          images: { resolve: resolveBase },
           executor: prepared ? prepared.executor.executor : setup.lazyExecutor(),
           workDir: join(workDir, dir),
           compression: opts.compression,
