@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningRegistry, startRegistry } from '../../../../test/harness/registry.js';
 import { buildSpec } from '../build/spec.js';
-import { parseInputs } from '../parse-inputs.js';
-import type { InferInputs } from '../step-spec.js';
 import { buildStep } from '../steps.js';
 import { fakeContext } from './fake-context.js';
+import { stepInputs } from './step-inputs.js';
 
 /** The build step through @kaniko-ts/builder against a real registry, checked with skopeo. */
 describe('build step', () => {
@@ -30,8 +29,7 @@ describe('build step', () => {
     await registry?.stop();
   });
 
-  const inputs = (raw: Record<string, string>) =>
-    parseInputs(buildSpec, { insecure: 'true', ...raw }).values as InferInputs<typeof buildSpec>;
+  const inputs = (raw: Record<string, string>) => stepInputs(buildSpec, { insecure: 'true', ...raw });
 
   it('builds and pushes; outputs name the digest skopeo sees, warnings point at the Dockerfile', async () => {
     const { ctx, record } = fakeContext();

@@ -5,10 +5,9 @@ import { RegistryClient } from '@kaniko-ts/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningRegistry, startRegistry } from '../../../../test/harness/registry.js';
 import { indexSpec } from '../index/spec.js';
-import { parseInputs } from '../parse-inputs.js';
-import type { InferInputs } from '../step-spec.js';
 import { indexStep } from '../steps.js';
 import { fakeContext } from './fake-context.js';
+import { stepInputs } from './step-inputs.js';
 
 /** The index step against a real registry (distribution 2.8), checked with skopeo. */
 describe('index step', () => {
@@ -32,8 +31,7 @@ describe('index step', () => {
     await registry?.stop();
   });
 
-  const inputs = (raw: Record<string, string>) =>
-    parseInputs(indexSpec, { insecure: 'true', ...raw }).values as InferInputs<typeof indexSpec>;
+  const inputs = (raw: Record<string, string>) => stepInputs(indexSpec, { insecure: 'true', ...raw });
 
   it('merges per-platform digests into one index pushed by tag, readable by skopeo', async () => {
     const { ctx, record } = fakeContext();
