@@ -97,19 +97,19 @@ try {
       what: 'kaniko-ts build, gzip (whole process)',
       seconds: med(cells.gzip.map((c) => c.seconds)).toFixed(2),
       'RUN step': runGzip.toFixed(2),
-      'peak RSS MiB': Math.max(...cells.gzip.map((c) => c.peakRssMiB)),
+      'peak RSS MiB': Math.max(...cells.gzip.map((c) => c.peakRssMiB)).toFixed(1),
     },
     {
       what: 'kaniko-ts build, no compression (control)',
       seconds: med(cells.none.map((c) => c.seconds)).toFixed(2),
       'RUN step': runNone.toFixed(2),
-      'peak RSS MiB': Math.max(...cells.none.map((c) => c.peakRssMiB)),
+      'peak RSS MiB': Math.max(...cells.none.map((c) => c.peakRssMiB)).toFixed(1),
     },
     {
       what: 'gzip -6, one core, same bytes',
       seconds: single.toFixed(2),
       'RUN step': '–',
-      'peak RSS MiB': Math.max(...cells.single.map((c) => c.peakRssMiB)),
+      'peak RSS MiB': Math.max(...cells.single.map((c) => c.peakRssMiB)).toFixed(1),
     },
   ]);
   console.log(
