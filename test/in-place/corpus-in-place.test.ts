@@ -24,7 +24,7 @@ import { buildInPlace, registry, useInPlaceSuite } from './in-place-run.js';
  * Cases run CONCURRENCY at a time (each in its own root; the CLI, Buildah, registry and podman
  * waits overlap), which is what fits the whole corpus in the suite's budget on 2 cores.
  */
-const CONCURRENCY = 3;
+const CONCURRENCY = 4;
 
 const corpus = await loadCorpus();
 /**
