@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { Authenticator } from '../auth/authenticator.js';
 import type { Keychain } from '../auth/keychain.js';
 import { errorFromResponse, RegistryError } from '../registry-error.js';
@@ -13,6 +13,9 @@ import {
   parseRetryAfter,
   type RetryPolicy,
 } from './retry-policy.js';
+
+/** undici, loaded on the first request: a command that never talks to a registry never evaluates it. */
+type Undici = typeof import('undici');
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -71,6 +74,7 @@ export interface TransportResponse {
 export class HttpTransport {
   readonly #options: TransportOptions;
   readonly #agents = new Map<string, Promise<Agent>>();
+  #undici: Promise<Undici> | undefined;
   readonly authenticator: Authenticator;
 
   constructor(options: TransportOptions) {
@@ -179,6 +183,7 @@ export class HttpTransport {
         const authorization = await this.authenticator.authorization(req.registry, req.scopes, req.operation);
         if (authorization !== undefined) headers.authorization = authorization;
       }
+      const { request } = await this.#loadUndici();
       const res = await request(url, {
         method: req.method,
         headers,
@@ -214,6 +219,11 @@ export class HttpTransport {
       retryable: isRetryableNetworkError(error),
       cause: error,
     });
+  }
+
+  #loadUndici(): Promise<Undici> {
+    this.#undici ??= import('undici');
+    return this.#undici;
   }
 
   #agent(host: string): Promise<Agent> {
@@ -256,6 +266,7 @@ export class HttpTransport {
             ...identity,
           })
         : undefined;
+    const { Agent } = await this.#loadUndici();
     return new Agent({
       allowH2: false,
       connect: {
@@ -276,6 +287,7 @@ export class HttpTransport {
     let slept = 0;
     for (let attempt = 1; ; attempt++) {
       try {
+        const { request } = await this.#loadUndici();
         const res = await request(url, {
           method: init.method,
           headers: { 'user-agent': this.#options.userAgent, ...init.headers },
