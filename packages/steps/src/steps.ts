@@ -1,32 +1,43 @@
-import { runAttest } from './attest/run.js';
 import { attestSpec } from './attest/spec.js';
-import { runAttestSbom } from './attest-sbom/run.js';
 import { attestSbomSpec } from './attest-sbom/spec.js';
-import { runBuild } from './build/run.js';
 import { buildSpec } from './build/spec.js';
 import { type AnyStep, anyStep, defineStep } from './define-step.js';
-import { runGenerateKeyPair } from './generate-key-pair/run.js';
 import { generateKeyPairSpec } from './generate-key-pair/spec.js';
-import { runIndex } from './index/run.js';
 import { indexSpec } from './index/spec.js';
-import { runPolicy } from './policy/run.js';
 import { policySpec } from './policy/spec.js';
-import { runSbom } from './sbom/run.js';
 import { sbomSpec } from './sbom/spec.js';
-import { runSign } from './sign/run.js';
 import { signSpec } from './sign/spec.js';
-import { runVerify } from './verify/run.js';
 import { verifySpec } from './verify/spec.js';
 
-export const buildStep = /* @__PURE__ */ defineStep(buildSpec, runBuild);
-export const signStep = /* @__PURE__ */ defineStep(signSpec, runSign);
-export const attestSbomStep = /* @__PURE__ */ defineStep(attestSbomSpec, runAttestSbom);
-export const verifyStep = /* @__PURE__ */ defineStep(verifySpec, runVerify);
-export const indexStep = /* @__PURE__ */ defineStep(indexSpec, runIndex);
-export const generateKeyPairStep = /* @__PURE__ */ defineStep(generateKeyPairSpec, runGenerateKeyPair);
-export const policyStep = /* @__PURE__ */ defineStep(policySpec, runPolicy);
-export const sbomStep = /* @__PURE__ */ defineStep(sbomSpec, runSbom);
-export const attestStep = /* @__PURE__ */ defineStep(attestSpec, runAttest);
+// Each step's run loads its module (and the libraries it calls) on first use: a command, action or
+// test that runs one step does not evaluate the others' (sigstore, sbom, builder).
+export const buildStep = /* @__PURE__ */ defineStep(buildSpec, async (ctx, inputs) =>
+  (await import('./build/run.js')).runBuild(ctx, inputs),
+);
+export const signStep = /* @__PURE__ */ defineStep(signSpec, async (ctx, inputs) =>
+  (await import('./sign/run.js')).runSign(ctx, inputs),
+);
+export const attestSbomStep = /* @__PURE__ */ defineStep(attestSbomSpec, async (ctx, inputs) =>
+  (await import('./attest-sbom/run.js')).runAttestSbom(ctx, inputs),
+);
+export const verifyStep = /* @__PURE__ */ defineStep(verifySpec, async (ctx, inputs) =>
+  (await import('./verify/run.js')).runVerify(ctx, inputs),
+);
+export const indexStep = /* @__PURE__ */ defineStep(indexSpec, async (ctx, inputs) =>
+  (await import('./index/run.js')).runIndex(ctx, inputs),
+);
+export const generateKeyPairStep = /* @__PURE__ */ defineStep(generateKeyPairSpec, async (ctx, inputs) =>
+  (await import('./generate-key-pair/run.js')).runGenerateKeyPair(ctx, inputs),
+);
+export const policyStep = /* @__PURE__ */ defineStep(policySpec, async (ctx, inputs) =>
+  (await import('./policy/run.js')).runPolicy(ctx, inputs),
+);
+export const sbomStep = /* @__PURE__ */ defineStep(sbomSpec, async (ctx, inputs) =>
+  (await import('./sbom/run.js')).runSbom(ctx, inputs),
+);
+export const attestStep = /* @__PURE__ */ defineStep(attestSpec, async (ctx, inputs) =>
+  (await import('./attest/run.js')).runAttest(ctx, inputs),
+);
 
 /** Every step, in the order the CLI's help lists them. */
 export const allSteps: readonly AnyStep[] = /* @__PURE__ */ [

@@ -1,6 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
 import { type BuildOptions, build } from '@kaniko-ts/builder';
-import { startBuildSbom } from '../attest-sbom/build-sbom.js';
 import { createRegistryClient } from '../internal/registry-client.js';
 import { repositoryOf } from '../internal/repository-of.js';
 import type { StepContext } from '../step-context.js';
@@ -28,7 +27,9 @@ export function durationMs(text: string): number | undefined {
 /** The one library call: `build` from @kaniko-ts/builder. */
 export async function callBuild(request: BuildRequest, ctx: StepContext): Promise<BuildResult> {
   const registry = createRegistryClient(request.registry, request.destinations);
-  const sbom = request.catalog ? await startBuildSbom(registry, ctx.tempDir) : undefined;
+  const sbom = request.catalog
+    ? await (await import('../attest-sbom/build-sbom.js')).startBuildSbom(registry, ctx.tempDir)
+    : undefined;
   const cached = new Map<string, boolean>();
   const secrets: Record<string, { file: string } | { value: string }> = {};
   for (const [id, source] of Object.entries(request.secrets)) {

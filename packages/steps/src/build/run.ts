@@ -1,10 +1,6 @@
-import { buildProvenancePredicate } from '../attest/provenance.js';
-import { attestPredicate } from '../attest/run.js';
 import { attestSpec } from '../attest/spec.js';
-import { runAttestSbom } from '../attest-sbom/run.js';
 import { attestSbomSpec } from '../attest-sbom/spec.js';
 import { pickInputs } from '../internal/pick-inputs.js';
-import { runSign } from '../sign/run.js';
 import { signSpec } from '../sign/spec.js';
 import type { StepContext } from '../step-context.js';
 import type { InferInputs, InferOutputs } from '../step-spec.js';
@@ -29,6 +25,8 @@ export async function runBuild(
   const outputs = buildOutputs(ctx, inputs, result);
   const pushed = request.push && !inputs['dry-run'] && outputs['image-ref'] !== '';
   if (inputs.sign && pushed) {
+    // signing, SBOM and provenance code (sigstore, the cataloguer) loads only when asked for
+    const { runSign } = await import('../sign/run.js');
     const signed = await runSign(
       ctx,
       pickInputs(signSpec, inputs, { image: outputs['image-ref'], annotations: [] }),
@@ -36,6 +34,7 @@ export async function runBuild(
     outputs['signature-ref'] = signed['signature-ref'];
   }
   if (inputs.sbom && pushed) {
+    const { runAttestSbom } = await import('../attest-sbom/run.js');
     const attested = await runAttestSbom(
       ctx,
       pickInputs(attestSbomSpec, inputs, {
@@ -49,6 +48,8 @@ export async function runBuild(
     outputs['sbom-path'] = attested['sbom-path'];
   }
   if (inputs.provenance && pushed) {
+    const { buildProvenancePredicate } = await import('../attest/provenance.js');
+    const { attestPredicate } = await import('../attest/run.js');
     const predicate = await buildProvenancePredicate({
       subjects: [{ name: outputs.image, digest: result.digest }],
       context: request.context,
