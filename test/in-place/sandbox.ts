@@ -51,7 +51,8 @@ export interface ExecutorTemplate {
  * bundle is built once per source tree and shared by every in-place test file: it is kept under the
  * temp dir, named by a hash of the sources it is made from (packages' src and package.json, the
  * bundler script, the lock file). `IN_PLACE_BUNDLE_FROM_HEAD=1` bundles the committed sources
- * instead (gen-bundles --from-head), for a checkout others are editing.
+ * instead (gen-bundles --from-head), for a checkout others are editing; `IN_PLACE_BUNDLE_DIR=<dir>`
+ * uses the kaniko-ts.mjs and chunks in <dir> as they are.
  */
 export function prepareExecutor(scratch: string): ExecutorTemplate {
   const dir = join(scratch, 'template', 'kaniko-ts');
@@ -72,6 +73,8 @@ export function prepareExecutor(scratch: string): ExecutorTemplate {
 
 /** The directory holding kaniko-ts.mjs and its chunks for the current sources, bundled when missing. */
 function cachedBundle(): string {
+  // a bundle made elsewhere (a release's, or one patched by hand while chasing a bundling bug)
+  if (process.env.IN_PLACE_BUNDLE_DIR) return process.env.IN_PLACE_BUNDLE_DIR;
   const fromHead = process.env.IN_PLACE_BUNDLE_FROM_HEAD === '1';
   const hash = createHash('sha256');
   if (fromHead) hash.update(execFileSync('git', ['-C', repo, 'rev-parse', 'HEAD']));
