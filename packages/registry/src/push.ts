@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Descriptor, type Digest, type Image, type ImageIndex, isIndexMediaType } from '@kaniko-ts/oci';
 import { repositoryScope } from './auth/authenticator.js';
 import { type ClientContext, recordBlobSource, v2Path } from './internal/context.js';
+import { type FailureRecord, type Limiter, limiter } from './internal/limit.js';
 import { Reference } from './reference.js';
 import { RegistryError } from './registry-error.js';
 import { blobExists } from './remote-blob.js';
@@ -24,6 +25,18 @@ export interface PushOptions {
   readonly onProgress?: (progress: { digest: Digest; bytes: number; size: number }) => void;
 }
 
+/**
+ * How one image push shares its connections: existence checks (HEAD) of all its blobs go out at
+ * once (up to `checks`), uploads of the missing ones take `uploads` slots.
+ */
+export interface PushGate {
+  readonly checks: Limiter;
+  readonly uploads: Limiter;
+}
+
+/** HEAD requests one image push keeps in flight (they carry no body; a warm push is mostly HEADs). */
+const CHECK_CONCURRENCY = 16;
+
 /** What happened to one blob during a push. */
 export type BlobOutcome = 'existed' | 'mounted' | 'uploaded';
 
@@ -38,12 +51,13 @@ export function pushBlob(
   ref: Reference,
   blob: BlobSource,
   options: PushOptions = {},
+  gate?: PushGate,
 ): Promise<BlobOutcome> {
   const key = `${ref.name}@${blob.descriptor.digest}`;
   const known = ctx.pushedBlobs.get(key);
   if (known)
     return known.then((outcome) => (outcome === 'uploaded' || outcome === 'mounted' ? 'existed' : outcome));
-  const push = pushBlobOnce(ctx, ref, blob, options);
+  const push = pushBlobOnce(ctx, ref, blob, options, gate);
   ctx.pushedBlobs.set(key, push);
   push.catch(() => ctx.pushedBlobs.delete(key));
   return push;
@@ -65,14 +79,29 @@ async function pushBlobOnce(
   ref: Reference,
   blob: BlobSource,
   options: PushOptions,
+  gate: PushGate | undefined,
 ): Promise<BlobOutcome> {
   const { digest } = blob.descriptor;
   const operation = `pushing blob ${digest} to ${ref.name}`;
   checkAborted(options.signal, operation, ref.registry);
-  if (await blobExists(ctx, ref, blob.descriptor)) {
+  const check = () => blobExists(ctx, ref, blob.descriptor);
+  if (await (gate === undefined ? check() : gate.checks.run(check))) {
     recordBlobSource(ctx, ref, digest);
     return 'existed';
   }
+  const upload = () => uploadWithRetries(ctx, ref, blob, options, operation);
+  return gate === undefined ? upload() : gate.uploads.run(upload);
+}
+
+/** Uploads a blob the repository lacks, restarting a failed upload within the retry policy. */
+async function uploadWithRetries(
+  ctx: ClientContext,
+  ref: Reference,
+  blob: BlobSource,
+  options: PushOptions,
+  operation: string,
+): Promise<BlobOutcome> {
+  const { digest } = blob.descriptor;
   let slept = 0;
   for (let attempt = 1; ; attempt++) {
     checkAborted(options.signal, operation, ref.registry);
@@ -303,29 +332,12 @@ function uploadLocation(value: string | undefined, base: URL, operation: string,
   return new URL(value, base);
 }
 
-/** Runs `tasks` with at most `limit` in flight; rejects with the first failure after all settle. */
-export async function inParallel<T>(
-  limit: number,
-  items: readonly T[],
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && failure === undefined) {
-      const item = items[next++] as T;
-      try {
-        await task(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure !== undefined) throw failure.error;
-}
-
-/** Pushes an image's blobs (in parallel) then its manifest by tag, or by digest when the ref has no tag. */
+/**
+ * Pushes an image's blobs then its manifest by tag, or by digest when the ref has no tag. The blobs'
+ * HEAD checks all go out at once and only missing blobs queue for the `concurrency` upload slots, so
+ * a push whose blobs are all present costs one round trip before the manifest PUT. After a failure
+ * no further upload starts, and the first failure is thrown once the others have settled.
+ */
 export async function pushImageTo(
   ctx: ClientContext,
   ref: Reference,
@@ -345,10 +357,22 @@ export async function pushImageTo(
     seen.add(descriptor.digest);
     blobs.push({ descriptor, open: () => layer.compressed() });
   }
-  await inParallel(ctx.concurrency, blobs, async (blob) => {
-    const outcome = await pushBlob(ctx, ref, blob, options);
-    ctx.log('debug', `blob ${blob.descriptor.digest} ${outcome} (${ref.name})`);
-  });
+  const shared: FailureRecord = {};
+  const gate: PushGate = {
+    checks: limiter(Math.max(CHECK_CONCURRENCY, ctx.concurrency), shared),
+    uploads: limiter(ctx.concurrency, shared),
+  };
+  await Promise.all(
+    blobs.map(async (blob) => {
+      try {
+        const outcome = await pushBlob(ctx, ref, blob, options, gate);
+        ctx.log('debug', `blob ${blob.descriptor.digest} ${outcome} (${ref.name})`);
+      } catch (error) {
+        shared.failure ??= { error };
+      }
+    }),
+  );
+  if (shared.failure !== undefined) throw shared.failure.error;
   const { digest, subject } = await putManifest(ctx, ref, rawManifest, image.mediaType);
   return { digest, subject, descriptor: await image.descriptor() };
 }

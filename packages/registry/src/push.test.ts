@@ -1,0 +1,188 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { type Image, imageFromParts, type Layer, layerFromBlob, MediaType, sha256 } from '@kaniko-ts/oci';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RegistryClient } from './registry-client.js';
+import { RegistryError } from './registry-error.js';
+
+/** One request the fake registry saw, with when it arrived and when it was answered. */
+interface Seen {
+  method: string;
+  path: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * A minimal in-process registry (plain HTTP) that records every request and how many of each kind
+ * were in flight at once. HEAD answers can be held until `holdHeads` HEADs are in flight, so a
+ * client that sends its checks one wave at a time is caught (the hold gives up after 2 s).
+ */
+class FakeRegistry {
+  readonly stored = new Set<string>();
+  readonly seen: Seen[] = [];
+  readonly failPut = new Set<string>();
+  holdHeads = 0;
+  putDelayMs = 0;
+  maxHeads = 0;
+  maxUploads = 0;
+  #heads = 0;
+  #uploads = 0;
+  #waiting: (() => void)[] = [];
+  #server: Server = createServer((req, res) => void this.#handle(req, res));
+  #clock = 0;
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    return `127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  stop(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://registry');
+    const entry: Seen = { method: req.method ?? '', path: url.pathname, start: this.#clock++, end: -1 };
+    this.seen.push(entry);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const reply = (status: number, headers: Record<string, string> = {}, text = '') => {
+      entry.end = this.#clock++;
+      res.writeHead(status, { 'content-length': String(Buffer.byteLength(text)), ...headers }).end(text);
+    };
+    const blob = /^\/v2\/app\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url.pathname)?.[1];
+    if (req.method === 'HEAD' && blob !== undefined) {
+      this.#heads++;
+      this.maxHeads = Math.max(this.maxHeads, this.#heads);
+      if (this.#heads >= this.holdHeads) for (const wake of this.#waiting.splice(0)) wake();
+      else await new Promise<void>((resolve) => this.#waiting.push(resolve) && setTimeout(resolve, 2000));
+      this.#heads--;
+      return reply(this.stored.has(blob) ? 200 : 404);
+    }
+    if (req.method === 'POST' && url.pathname === '/v2/app/blobs/uploads/') {
+      return reply(202, { location: `/v2/app/blobs/uploads/${this.seen.length}` });
+    }
+    if (req.method === 'PUT' && url.pathname.startsWith('/v2/app/blobs/uploads/')) {
+      this.#uploads++;
+      this.maxUploads = Math.max(this.maxUploads, this.#uploads);
+      await new Promise((resolve) => setTimeout(resolve, this.putDelayMs));
+      this.#uploads--;
+      const digest = url.searchParams.get('digest') ?? '';
+      if (this.failPut.has(digest)) {
+        const errors = [{ code: 'BLOB_UPLOAD_INVALID', message: 'storage quota exceeded' }];
+        return reply(400, { 'content-type': 'application/json' }, JSON.stringify({ errors }));
+      }
+      if (`sha256:${createHash('sha256').update(body).digest('hex')}` !== digest) return reply(400);
+      this.stored.add(digest);
+      return reply(201, { location: `/v2/app/blobs/${digest}` });
+    }
+    if (req.method === 'PUT' && url.pathname.startsWith('/v2/app/manifests/')) {
+      return reply(201, { 'docker-content-digest': sha256(body) });
+    }
+    reply(404);
+  }
+}
+
+function layer(): { layer: Layer; bytes: Buffer } {
+  const bytes = randomBytes(2048);
+  const descriptor = { mediaType: MediaType.ociLayerGzip, digest: sha256(bytes), size: bytes.length };
+  return { layer: layerFromBlob({ descriptor, open: async () => Readable.from([bytes]) }), bytes };
+}
+
+function image(layers: Layer[]): Image {
+  const rawConfig = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', nonce: Math.random() }));
+  return imageFromParts({
+    manifest: {
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociConfig, digest: sha256(rawConfig), size: rawConfig.length },
+      layers: layers.map((l) => l.descriptor()),
+    },
+    rawConfig,
+    layers,
+  });
+}
+
+let registry: FakeRegistry;
+let client: RegistryClient;
+
+async function setUp(): Promise<string> {
+  registry = new FakeRegistry();
+  const host = await registry.start();
+  client = new RegistryClient({
+    insecureRegistries: [host],
+    uploadConcurrency: 2,
+    retry: { maxAttempts: 1 },
+  });
+  return host;
+}
+
+afterEach(async () => {
+  await client?.close();
+  await registry?.stop();
+});
+
+describe('pushImage round trips', () => {
+  it('checks every blob of a present image at once, then puts only the manifest', async () => {
+    const host = await setUp();
+    const layers = Array.from({ length: 5 }, layer);
+    const img = image(layers.map((l) => l.layer));
+    registry.stored.add((await img.configDescriptor()).digest);
+    for (const l of layers) registry.stored.add(l.layer.descriptor().digest);
+    registry.holdHeads = 6; // five layers and the config, with only 2 upload slots
+    await client.pushImage(`${host}/app:v1`, img);
+    expect(registry.maxHeads).toBe(6);
+    expect(registry.seen.map((s) => s.method).sort()).toEqual([
+      'HEAD',
+      'HEAD',
+      'HEAD',
+      'HEAD',
+      'HEAD',
+      'HEAD',
+      'PUT',
+    ]);
+    const manifest = registry.seen.find((s) => s.path === '/v2/app/manifests/v1');
+    expect(manifest?.start).toBeGreaterThan(
+      Math.max(...registry.seen.filter((s) => s.method === 'HEAD').map((s) => s.end)),
+    );
+  });
+
+  it('uploads missing blobs within the upload slots and puts the manifest after the last blob', async () => {
+    const host = await setUp();
+    const layers = Array.from({ length: 5 }, layer);
+    const img = image(layers.map((l) => l.layer));
+    registry.putDelayMs = 30;
+    await client.pushImage(`${host}/app:v1`, img);
+    expect(registry.maxUploads).toBe(2);
+    expect(registry.stored).toEqual(
+      new Set([(await img.configDescriptor()).digest, ...layers.map((l) => l.layer.descriptor().digest)]),
+    );
+    const blobPuts = registry.seen.filter((s) => s.method === 'PUT' && s.path.includes('/blobs/uploads/'));
+    const manifest = registry.seen.find((s) => s.path === '/v2/app/manifests/v1');
+    expect(blobPuts).toHaveLength(6);
+    expect(manifest?.start).toBeGreaterThan(Math.max(...blobPuts.map((s) => s.end)));
+  });
+
+  it('fails with the registry message, starts no further upload and puts no manifest', async () => {
+    const host = await setUp();
+    const layers = Array.from({ length: 5 }, layer);
+    const img = image(layers.map((l) => l.layer));
+    registry.failPut.add((await img.configDescriptor()).digest);
+    for (const l of layers) registry.failPut.add(l.layer.descriptor().digest);
+    registry.putDelayMs = 30;
+    const error = await client.pushImage(`${host}/app:v1`, img).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryError);
+    expect((error as Error).message).toContain('storage quota exceeded');
+    expect(registry.seen.some((s) => s.path.includes('/manifests/'))).toBe(false);
+    // every upload fails: the two that held the upload slots were sent, no other upload started
+    const puts = registry.seen.filter((s) => s.method === 'PUT').length;
+    expect(puts).toBeGreaterThanOrEqual(1);
+    expect(puts).toBeLessThanOrEqual(2);
+    expect(registry.seen.filter((s) => s.method === 'POST')).toHaveLength(puts);
+  });
+});
