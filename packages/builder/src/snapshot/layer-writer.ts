@@ -76,10 +76,6 @@ class TarChunks {
     this.#release = release;
   }
 
-  get fill(): number {
-    return this.#fill;
-  }
-
   get full(): boolean {
     return this.#fill === CHUNK;
   }
@@ -99,10 +95,6 @@ class TarChunks {
     this.#buf = reused ?? Buffer.allocUnsafeSlow(CHUNK);
     this.#bufs[this.#i] = this.#buf;
     return this.#buf;
-  }
-
-  wrote(n: number): void {
-    this.#fill += n;
   }
 
   /** The bytes written since the last take, as a view (undefined when none). */
