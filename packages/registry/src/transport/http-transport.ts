@@ -13,9 +13,7 @@ import {
   parseRetryAfter,
   type RetryPolicy,
 } from './retry-policy.js';
-
-/** undici, loaded on the first request: a command that never talks to a registry never evaluates it. */
-type Undici = typeof import('undici');
+import { loadUndici, type UndiciParts } from './undici-loader.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -74,7 +72,8 @@ export interface TransportResponse {
 export class HttpTransport {
   readonly #options: TransportOptions;
   readonly #agents = new Map<string, Promise<Agent>>();
-  #undici: Promise<Undici> | undefined;
+  /** undici, loaded on the first request: a command that never talks to a registry never evaluates it. */
+  #undici: Promise<UndiciParts> | undefined;
   readonly authenticator: Authenticator;
 
   constructor(options: TransportOptions) {
@@ -184,11 +183,10 @@ export class HttpTransport {
         if (authorization !== undefined) headers.authorization = authorization;
       }
       const { request } = await this.#loadUndici();
-      const res = await request(url, {
+      const res = await request(await this.#agent(url.host), url, {
         method: req.method,
         headers,
         body: redirects === 0 ? (req.body?.() as Dispatcher.DispatchOptions['body']) : undefined,
-        dispatcher: await this.#agent(url.host),
         headersTimeout: this.#options.headersTimeoutMs,
         bodyTimeout: this.#options.bodyTimeoutMs,
       });
@@ -221,8 +219,8 @@ export class HttpTransport {
     });
   }
 
-  #loadUndici(): Promise<Undici> {
-    this.#undici ??= import('undici');
+  #loadUndici(): Promise<UndiciParts> {
+    this.#undici ??= loadUndici();
     return this.#undici;
   }
 
@@ -288,11 +286,10 @@ export class HttpTransport {
     for (let attempt = 1; ; attempt++) {
       try {
         const { request } = await this.#loadUndici();
-        const res = await request(url, {
+        const res = await request(await this.#agent(url.host), url, {
           method: init.method,
           headers: { 'user-agent': this.#options.userAgent, ...init.headers },
           body: init.body,
-          dispatcher: await this.#agent(url.host),
           headersTimeout: this.#options.headersTimeoutMs,
           bodyTimeout: this.#options.bodyTimeoutMs,
         });
