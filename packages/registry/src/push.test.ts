@@ -24,6 +24,8 @@ class FakeRegistry {
   readonly stored = new Set<string>();
   readonly seen: Seen[] = [];
   readonly failPut = new Set<string>();
+  /** Open upload sessions (ids); clear it to play a registry that expired them. */
+  readonly sessions = new Set<string>();
   holdHeads = 0;
   putDelayMs = 0;
   maxHeads = 0;
@@ -65,7 +67,19 @@ class FakeRegistry {
       return reply(this.stored.has(blob) ? 200 : 404);
     }
     if (req.method === 'POST' && url.pathname === '/v2/app/blobs/uploads/') {
-      return reply(202, { location: `/v2/app/blobs/uploads/${this.seen.length}` });
+      const id = `s${this.seen.length}`;
+      this.sessions.add(id);
+      return reply(202, { location: `/v2/app/blobs/uploads/${id}` });
+    }
+    const session = /^\/v2\/app\/blobs\/uploads\/(s\d+)$/.exec(url.pathname)?.[1] ?? '';
+    const inSession = url.pathname.startsWith('/v2/app/blobs/uploads/');
+    if (inSession && !this.sessions.has(session)) {
+      const errors = [{ code: 'BLOB_UPLOAD_UNKNOWN', message: 'blob upload unknown to registry' }];
+      return reply(404, { 'content-type': 'application/json' }, JSON.stringify({ errors }));
+    }
+    if (inSession && req.method === 'DELETE') {
+      this.sessions.delete(session);
+      return reply(204);
     }
     if (req.method === 'PUT' && url.pathname.startsWith('/v2/app/blobs/uploads/')) {
       this.#uploads++;
@@ -79,6 +93,7 @@ class FakeRegistry {
       }
       if (`sha256:${createHash('sha256').update(body).digest('hex')}` !== digest) return reply(400);
       this.stored.add(digest);
+      this.sessions.delete(session);
       return reply(201, { location: `/v2/app/blobs/${digest}` });
     }
     if (req.method === 'PUT' && url.pathname.startsWith('/v2/app/manifests/')) {
@@ -184,5 +199,53 @@ describe('pushImage round trips', () => {
     expect(puts).toBeGreaterThanOrEqual(1);
     expect(puts).toBeLessThanOrEqual(2);
     expect(registry.seen.filter((s) => s.method === 'POST')).toHaveLength(puts);
+  });
+});
+
+describe('upload sessions kept from checkPushPermission', () => {
+  const oneMissing = async () => {
+    const present = layer();
+    const img = image([present.layer]);
+    registry.stored.add(present.layer.descriptor().digest);
+    return { img, config: (await img.configDescriptor()).digest };
+  };
+  const count = (method: string) => registry.seen.filter((s) => s.method === method).length;
+
+  it("uploads the first missing blob into the permission check's session instead of opening one", async () => {
+    const host = await setUp();
+    await client.checkPushPermission(`${host}/app:v1`);
+    const [checked] = registry.sessions;
+    const { img, config } = await oneMissing();
+    await client.pushImage(`${host}/app:v1`, img);
+    await client.close();
+    expect(registry.stored.has(config)).toBe(true);
+    expect(count('POST')).toBe(1);
+    expect(count('DELETE')).toBe(0);
+    const put = registry.seen.find((s) => s.method === 'PUT' && s.path.includes('/blobs/uploads/'));
+    expect(put?.path).toBe(`/v2/app/blobs/uploads/${checked}`);
+  });
+
+  it('opens a fresh session when the kept one has expired', async () => {
+    const host = await setUp();
+    await client.checkPushPermission(`${host}/app:v1`);
+    registry.sessions.clear();
+    const { img, config } = await oneMissing();
+    await client.pushImage(`${host}/app:v1`, img);
+    expect(registry.stored.has(config)).toBe(true);
+    expect(count('POST')).toBe(2);
+    expect(registry.seen.filter((s) => s.method === 'PUT').map((s) => s.path.split('/')[3])).toEqual([
+      'blobs',
+      'blobs',
+      'manifests',
+    ]);
+  });
+
+  it('cancels a session nobody used when the client closes', async () => {
+    const host = await setUp();
+    await client.checkPushPermission(`${host}/app:v1`);
+    expect(registry.sessions.size).toBe(1);
+    await client.close();
+    expect(count('DELETE')).toBe(1);
+    expect(registry.sessions.size).toBe(0);
   });
 });

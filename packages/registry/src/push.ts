@@ -1,14 +1,16 @@
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Descriptor, type Digest, type Image, type ImageIndex, isIndexMediaType } from '@kaniko-ts/oci';
 import { repositoryScope } from './auth/authenticator.js';
 import { type ClientContext, recordBlobSource, v2Path } from './internal/context.js';
 import { type FailureRecord, type Limiter, limiter } from './internal/limit.js';
+import { withProgress } from './internal/progress.js';
 import { Reference } from './reference.js';
 import { RegistryError } from './registry-error.js';
 import { blobExists } from './remote-blob.js';
 import { putManifest } from './remote-manifest.js';
 import { backoffDelay } from './transport/retry-policy.js';
+import { takeUploadSession, uploadLocation } from './upload-sessions.js';
 
 /** A blob to push: its descriptor and a way to (re)open its bytes. */
 export interface BlobSource {
@@ -128,7 +130,7 @@ async function uploadOnce(
   options: PushOptions,
   operation: string,
 ): Promise<BlobOutcome> {
-  const { digest, size } = blob.descriptor;
+  const { digest } = blob.descriptor;
   const sources = [...(options.mountFrom ?? [])];
   for (const name of ctx.blobSources.get(digest) ?? []) {
     if (name.startsWith(`${ref.registry}/`)) sources.push(name.slice(ref.registry.length + 1));
@@ -136,6 +138,18 @@ async function uploadOnce(
   const from = sources.find((repository) => repository !== ref.repository);
   const scopes = [repositoryScope(ref.repository, 'pull', 'push')];
   if (from !== undefined) scopes.push(repositoryScope(from, 'pull'));
+  const kept = from === undefined ? takeUploadSession(ctx, ref) : undefined;
+  if (kept !== undefined) {
+    try {
+      return await sendBytes(ctx, ref, blob, options, kept, scopes, operation);
+    } catch (error) {
+      // a kept session can have expired (404 BLOB_UPLOAD_UNKNOWN): open a fresh one; auth refusals,
+      // aborts and retryable failures (restarted with a fresh session anyway) go up as they are
+      const status = error instanceof RegistryError && !error.retryable ? (error.status ?? 0) : 0;
+      if (status < 400 || status >= 500 || status === 401 || status === 403) throw error;
+      ctx.log('debug', `${(error as Error).message}; opening a new upload session`);
+    }
+  }
   const query =
     from === undefined ? '' : `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
   const start = await ctx.transport.send({
@@ -152,7 +166,22 @@ async function uploadOnce(
     ctx.log('debug', `mounted blob ${digest} into ${ref.name} from ${from}`);
     return 'mounted';
   }
-  let location = uploadLocation(start.headers.location, start.url, operation, ref.registry);
+  const location = uploadLocation(start.headers.location, start.url, operation, ref.registry);
+  return sendBytes(ctx, ref, blob, options, location, scopes, operation);
+}
+
+/** Sends a blob's bytes into an upload session (one PUT, or PATCH chunks and a closing PUT). */
+async function sendBytes(
+  ctx: ClientContext,
+  ref: Reference,
+  blob: BlobSource,
+  options: PushOptions,
+  session: URL,
+  scopes: string[],
+  operation: string,
+): Promise<BlobOutcome> {
+  const { digest, size } = blob.descriptor;
+  let location = session;
   checkAborted(options.signal, operation, ref.registry);
   const source = options.onProgress ? withProgress(blob, options.onProgress) : blob;
   if (ctx.chunkSize !== undefined && size > ctx.chunkSize) {
@@ -295,41 +324,6 @@ async function finish(
       throw error;
     });
   await response.body.dump();
-}
-
-/** `blob`, whose opened bytes report how much of them was read (`PushOptions.onProgress`). */
-function withProgress(blob: BlobSource, onProgress: NonNullable<PushOptions['onProgress']>): BlobSource {
-  const { digest, size } = blob.descriptor;
-  return {
-    descriptor: blob.descriptor,
-    async open() {
-      const body = await blob.open();
-      if (body instanceof Uint8Array) {
-        onProgress({ digest, bytes: body.byteLength, size });
-        return body;
-      }
-      let bytes = 0;
-      const counted = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          bytes += chunk.length;
-          onProgress({ digest, bytes, size });
-          done(null, chunk);
-        },
-      });
-      body.on('error', (error) => counted.destroy(error));
-      counted.on('close', () => body.destroy());
-      return body.pipe(counted);
-    },
-  };
-}
-
-function uploadLocation(value: string | undefined, base: URL, operation: string, registry: string): URL {
-  if (value === undefined || value === '') {
-    throw new RegistryError('INVALID_RESPONSE', `${operation}: upload response has no Location header`, {
-      registry,
-    });
-  }
-  return new URL(value, base);
 }
 
 /**

@@ -22,6 +22,7 @@ import { fetchManifest, headManifest, putManifest, type RemoteManifest } from '.
 import { type ClientCertificate, hostListed } from './transport/host-options.js';
 import { HttpTransport, type RegistryLogEvent } from './transport/http-transport.js';
 import { defaultRetryPolicy, type RetryPolicy } from './transport/retry-policy.js';
+import { cancelUploadSessions, keepUploadSession } from './upload-sessions.js';
 
 export interface RegistryClientOptions {
   /** Where credentials come from; default anonymous. */
@@ -95,6 +96,7 @@ export class RegistryClient {
       log: (level, message) => logger({ level, message }),
       blobSources: new Map(),
       pushedBlobs: new Map(),
+      idleUploads: new Map(),
       concurrency: Math.max(1, options.uploadConcurrency ?? 4),
       chunkSize: options.chunkSize,
       pullEndpoints: (ref) => pullEndpoints(ref, maps, skipDefault),
@@ -174,7 +176,8 @@ export class RegistryClient {
 
   /**
    * Fails early, before a build, when we may not push to `ref` (what kaniko checks): opens an upload
-   * session with a push-scoped token and cancels it.
+   * session with a push-scoped token. The session is used by the first upload to the repository,
+   * or cancelled by `close()`.
    */
   async checkPushPermission(ref: Reference | string): Promise<void> {
     const parsed = this.#ref(ref);
@@ -189,21 +192,8 @@ export class RegistryClient {
     });
     await response.body.dump();
     const location = response.headers.location;
-    if (location === undefined) return;
-    try {
-      const cancel = await this.#transport.send({
-        method: 'DELETE',
-        registry: parsed.registry,
-        url: new URL(location, response.url).href,
-        scopes: [repositoryScope(parsed.repository, 'pull', 'push')],
-        operation: `cancelling upload in ${parsed.name}`,
-        expect: [204, 200, 202, 404],
-        retry: false,
-      });
-      await cancel.body.dump();
-    } catch (error) {
-      this.#ctx.log('debug', (error as Error).message);
-    }
+    // kept for the first upload to this repository instead of cancelled (see upload-sessions.ts)
+    if (location !== undefined) keepUploadSession(this.#ctx, parsed, new URL(location, response.url));
   }
 
   /** Tags in a repository (`/v2/<name>/tags/list`, following `Link` pagination). */
@@ -240,7 +230,8 @@ export class RegistryClient {
   }
 
   /** Closes pooled connections. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await cancelUploadSessions(this.#ctx);
     return this.#transport.close();
   }
 

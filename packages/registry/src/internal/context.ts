@@ -11,6 +11,8 @@ export interface ClientContext {
   readonly blobSources: Map<string, Set<string>>;
   /** Blob pushes of this client by `host/repo@digest`, settled or in flight (failed ones are removed). */
   readonly pushedBlobs: Map<string, Promise<'existed' | 'mounted' | 'uploaded'>>;
+  /** Upload sessions kept from push-permission checks, by `host/repo` (see upload-sessions.ts). */
+  readonly idleUploads: Map<string, URL[]>;
   /** Parallel blob uploads per push. */
   readonly concurrency: number;
   /** Upload in PATCH chunks of this many bytes when a blob is larger; undefined = monolithic PUT. */
