@@ -6,9 +6,9 @@ import { RegistryClient } from '@kaniko-ts/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CorpusCase, loadCorpus, prepareContext } from './build/corpus-case.js';
 import {
-  buildahBuild,
   expectCaseConfig,
   expectSameAsBuildah,
+  reuseOrBuildahBuild,
   runCaseChecks,
 } from './build/corpus-compare.js';
 import { type FlatImage, flattenRemoteImage } from './build/image-tree.js';
@@ -65,7 +65,8 @@ describe('build corpus', () => {
       let theirs: FlatImage | undefined;
       const buildahRef = `${host}/corpus-buildah/${c.name}:latest`;
       if (c.buildah) {
-        await buildahBuild(c, buildahRef, { registryHost: host, workDir: work });
+        // the in-place corpus (test/in-place) may have pushed Buildah's image of this case in this run
+        await reuseOrBuildahBuild(c, buildahRef, { registryHost: host, workDir: work, registry: registry() });
         theirs = await flattenRemoteImage(buildahRef, registry());
       }
       for (const snapshotter of SNAPSHOTTERS) {
