@@ -77,16 +77,18 @@ describe('gzip pool on the thread pool', () => {
     }
   });
 
-  it('with one thread a second block waits; close fails it and lets the running one finish', async () => {
+  it('with one thread two blocks run and a third waits; close fails it and lets the running ones finish', async () => {
     const pool = createGzipPool({ threads: 1 });
     const slot = createDeflateSlot(1024 * 1024);
     slot.input.set(text(1024 * 1024), WINDOW);
     const block = { slot, dictLength: 0, length: 1024 * 1024, level: 9, final: true };
     const first = pool.deflate(block);
     const second = pool.deflate(block);
+    const third = pool.deflate(block);
     const closing = pool.close();
-    await expect(second).rejects.toThrow(/pool closed/);
+    await expect(third).rejects.toThrow(/pool closed/);
     expect(zlib.inflateRawSync(await first).byteLength).toBe(1024 * 1024);
+    expect((await second).equals(await first)).toBe(true);
     await closing;
     await expect(pool.deflate(block)).rejects.toThrow(/pool closed/);
   });

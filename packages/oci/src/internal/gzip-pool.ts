@@ -49,12 +49,16 @@ export interface DeflateBlock {
 }
 
 /**
- * Runs the deflate of gzip blocks on libuv's thread pool, `threads` at a time: no worker isolates
+ * Runs the deflate of gzip blocks on libuv's thread pool, `threads + 1` at a time: no worker isolates
  * and no copies between threads. The caller owns it and must `close()` it; one pool can serve many
  * layers, one after another or at once. The slot must stay untouched until the promise settles.
  */
 export interface GzipPool {
-  /** Blocks deflated at once (libuv has 4 threads by default; the rest stay free for file I/O). */
+  /**
+   * Cores to keep busy: `threads + 1` blocks are deflated at once, one more than cores, so that a
+   * core does not idle while a block waits for the main thread between its steps (samples, deflate).
+   * libuv has 4 threads by default; with 2 cores one stays free for file I/O.
+   */
   readonly threads: number;
   /** Raw deflate bytes of the block (in `block.target` when given and large enough). */
   deflate(block: DeflateBlock): Promise<Buffer>;
@@ -68,7 +72,7 @@ interface Queued {
   reject(e: Error): void;
 }
 
-/** A pool deflating `threads` blocks at once (default: `os.availableParallelism()`). */
+/** A pool keeping `threads` cores busy (default: `os.availableParallelism()`). */
 export function createGzipPool(opts: { threads?: number } = {}): GzipPool {
   const threads = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
   const queue: Queued[] = [];
@@ -112,7 +116,7 @@ export function createGzipPool(opts: { threads?: number } = {}): GzipPool {
   }
 
   function pump(): void {
-    while (running.size < threads && queue.length > 0) {
+    while (running.size <= threads && queue.length > 0) {
       const { block, resolve, reject } = queue.shift() as Queued;
       const task = run(block).then(resolve, (e: Error) =>
         reject(new OciError('INVALID_ARGUMENT', `compressing gzip block: ${e.message}`, { cause: e })),

@@ -16,7 +16,7 @@ export const DEFAULT_GZIP_BLOCK_SIZE = 1024 * 1024;
 export const DEFAULT_MIN_PARALLEL_SIZE = 4 * 1024 * 1024;
 
 /** Blocks filled and handed to the pool per pool thread, so a thread never waits for the next one. */
-const IN_FLIGHT_PER_THREAD = 2;
+const IN_FLIGHT_PER_THREAD = 4;
 
 export interface ParallelGzipOptions {
   /** 1–9, default 6. */
