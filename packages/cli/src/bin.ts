@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { enableCompileCache } from 'node:module';
+import { compileCacheDir } from './compile-cache.js';
 import { VERSION } from './version.js';
 
 // `--version` answers from this module alone; everything else loads main.js (in the bundled CLI a chunk
@@ -8,6 +10,9 @@ const argv = process.argv.slice(2);
 if (argv[0] === '--version' || argv[0] === 'version') {
   process.stdout.write(`kaniko-ts ${VERSION}\n`);
 } else {
+  // before main.js and the step's chunks load, so their compiled code is cached (see compile-cache.ts)
+  const compileCache = compileCacheDir(argv, process.cwd());
+  if (compileCache !== undefined) enableCompileCache?.(compileCache);
   const { main } = await import('./main.js');
   process.once('SIGINT', () => process.exit(130));
   process.exitCode = await main({

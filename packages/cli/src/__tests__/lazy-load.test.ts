@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,18 @@ describe('the bundled CLI loads a command only when it runs', () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.files.filter((f) => heavy.has(f)).length).toBeGreaterThan(0);
+  });
+
+  it('build --cache-dir keeps the compiled chunks in <cache-dir>/node-compile-cache (none without it)', async () => {
+    const cacheDir = join(work, 'cache-dir');
+    const args = ['build', '--context', join(work, 'no-such-context'), '--no-push'];
+    const without = await run([bundle, ...args]);
+    expect(without.code).not.toBe(0);
+    expect(existsSync(cacheDir)).toBe(false);
+    const r = await run([bundle, ...args, '--cache', '--cache-dir', cacheDir]);
+    expect(r.code).toBe(without.code);
+    const files = readdirSync(join(cacheDir, 'node-compile-cache'), { recursive: true });
+    expect(files.length).toBeGreaterThan(1);
   });
 });
 
