@@ -15,7 +15,7 @@ import {
   prepareExecution,
 } from './build/prepare-execution.js';
 import { RestartEvents } from './build/restart-events.js';
-import { layerUploader, writeOutputs } from './build/write-outputs.js';
+import { layerUploader, pushConfig, writeOutputs } from './build/write-outputs.js';
 import { BuilderError } from './builder-error.js';
 import { baseLayerCount, finishImage } from './engine/assemble-image.js';
 import { buildImage } from './engine/build-image.js';
@@ -237,7 +237,17 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
         await uploader?.cancel();
         throw error;
       });
-      await uploader?.settle();
+      if (uploader) {
+        // the image's config blob is pushed while the layers' uploads finish, not after them: the
+        // final push then has only the manifest left (its config HEAD and PUT used to follow the layers)
+        const config = pushConfig(
+          opts,
+          await finishImage(result.image, { format: opts.imageFormat, annotations: opts.annotations }),
+        );
+        config.catch(() => undefined);
+        await uploader.settle();
+        await config;
+      }
       return result;
     };
     let result: BuildResult;

@@ -47,6 +47,23 @@ export function layerUploader(opts: BuildOptions): LayerUploader {
   );
 }
 
+/**
+ * Pushes the image's config blob to every destination (build() starts it while the layer uploads
+ * finish; the final `pushImage` then finds it pushed and does not check or send it again).
+ */
+export async function pushConfig(opts: BuildOptions, image: Image): Promise<void> {
+  const descriptor = await image.configDescriptor();
+  await Promise.all(
+    opts.destinations.map((dest) =>
+      opts.registry.pushBlob(
+        dest,
+        { descriptor, open: () => image.rawConfig() },
+        { onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }) },
+      ),
+    ),
+  );
+}
+
 async function writeDigestFiles(opts: BuildOptions, digest: string): Promise<void> {
   if (opts.digestFile) await writeFile(opts.digestFile, digest);
   if (opts.imageNameWithDigestFile) {
