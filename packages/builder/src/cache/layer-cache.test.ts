@@ -225,6 +225,30 @@ describe('mapLimit', () => {
 });
 
 describe('LocalDirLayerCache', () => {
+  it('hashes blobs read whole (small) and streamed (over 1 MiB) alike: corruption is a miss either way', async () => {
+    const subject = subjects[0]!;
+    const warnings: string[] = [];
+    const cache = subject.make({ onWarning: (m) => warnings.push(m) });
+    const small = await whiteoutLayer('small');
+    const mid = await layerFromStream(
+      (async function* () {
+        const { randomBytes } = await import('node:crypto');
+        for (let i = 0; i < 2; i++) yield randomBytes(1 << 20);
+      })(),
+      { compression: 'gzip', dir: work },
+    );
+    expect(mid.descriptor().size).toBeGreaterThan(1024 * 1024);
+    await cache.put(key('small'), small, { createdBy: 'RUN small', emptyLayer: false });
+    await cache.put(key('mid'), mid, { createdBy: 'RUN mid', emptyLayer: false });
+    expect([...(await cache.get([key('small'), key('mid')])).keys()].sort()).toEqual(
+      [key('small'), key('mid')].sort(),
+    );
+    await subject.corrupt(cache, small.descriptor().digest);
+    await subject.corrupt(cache, mid.descriptor().digest);
+    expect((await cache.get([key('small'), key('mid')])).size).toBe(0);
+    expect(warnings.filter((w) => /does not match its digest/.test(w))).toHaveLength(2);
+  });
+
   it('checks only the size of a blob over 16 MiB on lookup; its bytes are verified when read', async () => {
     const subject = subjects[0]!;
     const cache = subject.make();

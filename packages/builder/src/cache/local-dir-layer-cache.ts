@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   type ContainerConfig,
+  createDigester,
   type Digest,
   digestHex,
   digestStream,
@@ -40,6 +41,28 @@ interface EntryFile {
 
 /** Blobs up to this size are hashed on every lookup; larger ones are verified as they are read. */
 const EAGER_VERIFY_MAX = 16 * 1024 * 1024;
+
+/**
+ * Blobs up to this size are read whole and hashed in one call: for the small layers of a typical
+ * warm build (a few KiB each) the stream pipeline's set-up cost more than the hashing (profiled:
+ * 7-11 ms of CPU for three blobs of 0.1-3 KiB on the three-runs bench row).
+ */
+const READ_WHOLE_MAX = 1024 * 1024;
+
+async function hashWhole(path: string): Promise<{ digest: string; size: number }> {
+  const bytes = await readFile(path);
+  const d = createDigester();
+  d.update(bytes);
+  return { digest: d.digest(), size: bytes.byteLength };
+}
+
+async function hashStreamed(path: string): Promise<{ digest: string; size: number }> {
+  const hash = digestStream();
+  await pipeline(createReadStream(path), hash, async (src: AsyncIterable<Buffer>) => {
+    for await (const _ of src);
+  });
+  return hash.result();
+}
 
 /**
  * A layer cache in a local directory (`--cache-dir`, or a directory that CI caches between runs):
@@ -139,17 +162,14 @@ export class LocalDirLayerCache implements LayerCache {
       await rm(path, { force: true });
       return false;
     }
-    const hash = digestStream();
+    let r: { digest: string; size: number };
     try {
-      await pipeline(createReadStream(path), hash, async (src: AsyncIterable<Buffer>) => {
-        for await (const _ of src);
-      });
+      r = size <= READ_WHOLE_MAX ? await hashWhole(path) : await hashStreamed(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
         this.warn(`reading cache blob ${digest}: ${(e as Error).message}`);
       return false;
     }
-    const r = hash.result();
     if (r.digest === digest && r.size === size) return true;
     this.warn(
       `reading cache blob ${digest}: content does not match its digest (got ${r.digest}, ${r.size} bytes); removed`,
