@@ -26,6 +26,8 @@ export function prefetchBaseImages(
       buildArgs: options.buildArgs,
       target: options.target,
       targetPlatform: formatPlatform(options.platform),
+      // only the stages' bases are read here; the engine's own planning lints and reports
+      lint: false,
     });
     for (const i of plan.order) {
       const stage = plan.stages[i];
