@@ -5,8 +5,16 @@ import { deflateInto } from './deflate-into.js';
 
 /** Deflate's window: a block's preset dictionary is at most this long. */
 export const WINDOW = 32 * 1024;
-/** Bytes of each of the three samples that decide whether a block is stored. */
-const SAMPLE = 16 * 1024;
+/**
+ * Bytes of each of the eight evenly spread samples that decide whether a block is stored. Eight small
+ * samples rather than three large ones: a block that mixes text with compressed files is stored only
+ * when every sample lands in incompressible bytes (with three 16 KiB samples, 1 GiB of 60% text /
+ * 40% random runs came out 3% larger than single-stream gzip).
+ */
+const SAMPLE = 4 * 1024;
+const SAMPLES = 8;
+/** Blocks shorter than this are always deflated. */
+const MIN_STORED_BLOCK = 128 * 1024;
 
 /**
  * The output space a block of a stream with `blockSize` blocks is deflated into. Part of the
@@ -81,12 +89,12 @@ export function createGzipPool(opts: { threads?: number } = {}): GzipPool {
   const samples: Buffer[] = [];
   let closed = false;
 
-  /** Whether none of three level-1 samples (start, middle, end) shrinks below 97%. */
+  /** Whether none of eight level-1 samples, spread from the block's start to its end, shrinks below 97%. */
   async function incompressible(input: Buffer): Promise<boolean> {
-    if (input.byteLength < 8 * SAMPLE) return false;
+    if (input.byteLength < MIN_STORED_BLOCK) return false;
     const scratch = samples.pop() ?? Buffer.allocUnsafeSlow(SAMPLE + 4096);
     try {
-      for (const at of [0, (input.byteLength >>> 1) - SAMPLE / 2, input.byteLength - SAMPLE]) {
+      for (const at of sampleOffsets(input.byteLength)) {
         const out = await deflateInto(
           input.subarray(at, at + SAMPLE),
           { level: 1 },
@@ -147,4 +155,10 @@ export function createGzipPool(opts: { threads?: number } = {}): GzipPool {
       samples.length = 0;
     },
   };
+}
+
+/** Where the samples of a block of `length` bytes start: evenly spread, the first at 0, the last ending at the end. */
+function sampleOffsets(length: number): number[] {
+  const step = (length - SAMPLE) / (SAMPLES - 1);
+  return Array.from({ length: SAMPLES }, (_, i) => Math.floor(i * step));
 }

@@ -195,6 +195,26 @@ describe('ParallelGzip: incompressible blocks', () => {
       await pool.close();
     }
   });
+  it('deflates a block whose start, middle and end are incompressible but which holds text between them', async () => {
+    const pool = createGzipPool({ threads: 2 });
+    try {
+      // one 1 MiB block: random bytes with text in 200–400 KiB and 600–800 KiB (compressed files
+      // next to text files in a tar); samples taken only at its start, middle and end all see random
+      // (six such blocks: an input under 4 MiB is compressed as a single stream)
+      const input = Buffer.from(data(6 * 1024 * KIB, 13, 'random'));
+      const text = data(6 * 1024 * KIB, 14, 'text');
+      for (let b = 0; b < 6; b++) {
+        text.copy(input, b * 1024 * KIB + 200 * KIB, b * 1024 * KIB, b * 1024 * KIB + 200 * KIB);
+        text.copy(input, b * 1024 * KIB + 600 * KIB, b * 1024 * KIB + 200 * KIB, b * 1024 * KIB + 400 * KIB);
+      }
+      const out = await parallel(input, { pool });
+      expect(zlib.gunzipSync(out).equals(input)).toBe(true);
+      // stored would be ≥ the input; deflated, the 6 × 400 KiB of text shrink
+      expect(out.byteLength).toBeLessThan(input.byteLength - 6 * 100 * KIB);
+    } finally {
+      await pool.close();
+    }
+  });
 });
 
 describe('parallel gzip output recycling', () => {
@@ -235,17 +255,19 @@ describe('parallel gzip output recycling', () => {
 /**
  * The format written out plainly and synchronously, independent of the pool: 1 MiB-style blocks,
  * each raw-deflated with the previous 32 KiB as dictionary (sync flush, the last Z_FINISH), blocks
- * whose three level-1 16 KiB samples all stay ≥ 97% stored at level 0 without dictionary. zlib cuts
+ * of ≥ 128 KiB whose eight level-1 4 KiB samples (evenly spread, first at 0, last at the end) all stay ≥ 97% stored at level 0 without dictionary. zlib cuts
  * stored blocks to the output space it is given, so that is part of the format too: one buffer of
  * blockSize + blockSize/16 + 4 KiB per block.
  */
 function referenceGzip(input: Buffer, level: number, blockSize: number): Buffer {
-  const sample = 16 * KIB;
+  const sample = 4 * KIB;
   const incompressible = (b: Buffer) =>
-    b.byteLength >= 8 * sample &&
-    [0, (b.byteLength >>> 1) - sample / 2, b.byteLength - sample].every(
-      (at) => zlib.deflateRawSync(b.subarray(at, at + sample), { level: 1 }).byteLength >= sample * 0.97,
-    );
+    b.byteLength >= 128 * KIB &&
+    [0, 1, 2, 3, 4, 5, 6, 7]
+      .map((i) => Math.floor((i * (b.byteLength - sample)) / 7))
+      .every(
+        (at) => zlib.deflateRawSync(b.subarray(at, at + sample), { level: 1 }).byteLength >= sample * 0.97,
+      );
   const parts = [Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level === 9 ? 2 : level < 2 ? 4 : 0, 0xff])];
   for (let off = 0; off < input.byteLength; off += blockSize) {
     const block = input.subarray(off, off + blockSize);
@@ -286,7 +308,7 @@ describe('parallel gzip format', () => {
       // an exact multiple of the block size: the last full block is the final one
       const exact = mixed.subarray(0, 6 * 1024 * KIB);
       expect((await parallel(exact, { pool })).equals(referenceGzip(exact, 6, 1024 * KIB))).toBe(true);
-      // small blocks: many boundaries, blocks shorter than 8 samples are never stored
+      // small blocks: many boundaries, blocks shorter than 128 KiB are never stored
       const smallOut = await parallel(mixed, { ...small, pool });
       expect(smallOut.equals(referenceGzip(mixed, 6, 64 * KIB))).toBe(true);
     } finally {
