@@ -162,9 +162,19 @@ export async function runCaseChecks(c: CorpusCase, ref: string, buildahRef: stri
     if (check.stdoutFile) expect(run.stdout).toBe(await readFile(join(c.dir, check.stdoutFile), 'utf8'));
     if (check.compareWithBuildah) {
       expect(c.buildah, 'compareWithBuildah needs a buildah build').toBe(true);
-      const theirs = await podmanRun(buildahRef, check.run, { pull: 'always', timeoutMs: 120_000 });
+      let theirs = await podmanRun(buildahRef, check.run, { pull: 'always', timeoutMs: 120_000 });
+      let ours = run;
+      if (ours.stdout !== theirs.stdout && (ours.stdout === '' || theirs.stdout === '')) {
+        // podman 4.3 lost the whole output of a container that printed and exited at once, with
+        // exit code 0, once in a CI run with four cases at a time (copy-from-preserves-ownership:
+        // Buildah's `cat /report` came back empty). A lost output is not a result: both sides run
+        // again once and must then agree; a side that really prints nothing still fails.
+        ours = await podmanRun(ref, check.run, { pull: 'always', timeoutMs: 120_000 });
+        theirs = await podmanRun(buildahRef, check.run, { pull: 'always', timeoutMs: 120_000 });
+        expect(ours.exitCode).toBe(0);
+      }
       expect(theirs.exitCode).toBe(0);
-      expect(run.stdout).toBe(theirs.stdout);
+      expect(ours.stdout).toBe(theirs.stdout);
     }
   }
 }
