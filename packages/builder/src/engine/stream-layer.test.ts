@@ -2,10 +2,11 @@ import { createCipheriv } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { createGzipPool, layerFromStream } from '@kaniko-ts/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copiedLayerTar } from '../../test/copied-layer-tar.js';
 import { type LayerItem, writeLayer } from '../snapshot/layer-writer.js';
 import { streamLayer } from './stream-layer.js';
 
@@ -22,18 +23,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'big'), rnd);
   await writeFile(join(dir, 'small'), 'hello\n');
   items = ['big', 'small'].map((rel) => ({ kind: 'entry', rel, abs: join(dir, rel) }));
-  const copies: Buffer[] = [];
-  await writeLayer(
-    items,
-    new Writable({
-      write(b: Buffer, _e, cb) {
-        copies.push(Buffer.from(b));
-        cb();
-      },
-    }),
-    { mtimeEpoch: 0 },
-  );
-  tar = Buffer.concat(copies);
+  tar = await copiedLayerTar(items);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 

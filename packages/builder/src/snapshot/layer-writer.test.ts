@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copiedLayerTar } from '../../test/copied-layer-tar.js';
 import { type InputRelease, type LayerItem, writeLayer } from './layer-writer.js';
 
 const bytes = (n: number, seed: number) =>
@@ -58,18 +59,7 @@ beforeAll(async () => {
   items = rels.map((rel) => ({ kind: 'entry', rel, abs: join(root, rel) }));
   items.push({ kind: 'whiteout', rel: 'gone' });
   // the same tar through a plain sink (every chunk copied as it arrives)
-  const copies: Buffer[] = [];
-  await writeLayer(
-    items,
-    new Writable({
-      write(b: Buffer, _e, cb) {
-        copies.push(Buffer.from(b));
-        cb();
-      },
-    }),
-    { mtimeEpoch: 0 },
-  );
-  reference = Buffer.concat(copies);
+  reference = await copiedLayerTar(items);
 });
 
 afterAll(async () => {
