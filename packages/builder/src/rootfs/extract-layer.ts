@@ -1,18 +1,23 @@
 import {
   chmodSync,
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
   lchownSync,
   linkSync,
-  lstatSync,
   lutimesSync,
   mkdirSync,
+  openSync,
+  readdirSync,
   symlinkSync,
   unlinkSync,
-  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { lstat, open, readdir, rm, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BuilderError } from '../builder-error.js';
-import { cleanRelative, RootResolver } from './root-resolver.js';
+import { cleanRelative, lstatOrNull, RootResolver } from './root-resolver.js';
 import { makeSpecial } from './special-files.js';
 import { readTar, type TarEntry, type TarHeader } from './tar-reader.js';
 import { writeXattrs } from './xattrs.js';
@@ -21,6 +26,12 @@ export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_WHITEOUT = '.wh..wh..opq';
 /** Files up to this size are buffered and written in one call; larger ones are streamed. */
 const SMALL_FILE = 1024 * 1024;
+/**
+ * Bytes written between two turns of the event loop. Small files are written synchronously, so a
+ * layer whose bytes are already buffered would otherwise never give the decompressor (on the thread
+ * pool, driven from the event loop) the turn it needs to inflate the next chunk meanwhile.
+ */
+const YIELD_EVERY = 256 * 1024;
 
 export interface ExtractOptions {
   /** Apply the uid/gid of entries (lchown). Default true; needs root (or CAP_CHOWN). */
@@ -51,20 +62,16 @@ const dirname = (rel: string): string => {
 const basename = (rel: string): string => rel.slice(rel.lastIndexOf('/') + 1);
 const joinRel = (dir: string, name: string): string => (dir ? `${dir}/${name}` : name);
 
-/**
- * Metadata calls are synchronous: each is a few microseconds, where a thread-pool round trip per
- * call made extraction of small-file layers several times slower. File bodies stay asynchronous.
- */
-function lstatOrNull(abs: string) {
-  try {
-    return lstatSync(abs);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+/** Writes all of `data` to `fd` (a write may take fewer bytes than asked). */
+function writeAllSync(fd: number, data: Buffer): void {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
 }
 
-/** State of one extraction: which paths this layer wrote (whiteouts only hide lower layers). */
+/**
+ * State of one extraction: which paths this layer wrote (whiteouts only hide lower layers).
+ * Metadata calls are synchronous: each is a few microseconds, where a thread-pool round trip per
+ * call made extraction of small-file layers several times slower. Large file bodies stay asynchronous.
+ */
 class LayerApplier {
   readonly resolver: RootResolver;
   private readonly written = new Set<string>();
@@ -73,10 +80,27 @@ class LayerApplier {
   readonly stats: ExtractStats = { entries: 0, bytes: 0, whiteouts: 0, skipped: 0 };
 
   private readonly opts: ExtractOptions;
+  /**
+   * The root was empty when this layer began (a base image's first layer): whatever this layer has
+   * not written does not exist, so its lstat is skipped.
+   */
+  private readonly fresh: boolean;
+  /**
+   * In a fresh root that no setgid directory has reached yet, a file we create already has our
+   * uid/gid: its chown is skipped when the entry asks for exactly those. Undefined: always chown.
+   */
+  private owner: { uid: number; gid: number } | undefined;
+  private readonly knownMissing = (rel: string): boolean => this.fresh && !this.written.has(rel);
 
   constructor(root: string, opts: ExtractOptions) {
     this.opts = opts;
     this.resolver = new RootResolver(root);
+    const rootStat = lstatOrNull(root);
+    this.fresh = rootStat?.isDirectory() === true && readdirSync(root).length === 0;
+    this.owner =
+      this.fresh && rootStat !== null && (rootStat.mode & 0o2000) === 0 && process.geteuid && process.getegid
+        ? { uid: process.geteuid(), gid: process.getegid() }
+        : undefined;
   }
 
   private markWritten(rel: string): void {
@@ -114,24 +138,32 @@ class LayerApplier {
       await this.whiteout(clean, base);
       return;
     }
-    const target = await this.resolver.resolve(clean, { createParents: { mode: 0o755 } });
-    const existing = lstatOrNull(target.abs);
+    const target = this.resolver.resolveEntry(clean, {
+      createParents: { mode: 0o755 },
+      knownMissing: this.knownMissing,
+    });
+    const existing = target.existing;
+    const existingDir = existing === 'dir' || existing?.isDirectory() === true;
     if (existing) {
-      if (h.type === 'directory' && existing.isDirectory()) {
+      if (h.type === 'directory' && existingDir) {
         // keep contents; metadata is applied below
-      } else if (existing.isDirectory()) {
+      } else if (existingDir) {
         await this.remove(target.rel);
       } else {
         unlinkSync(target.abs);
       }
     }
+    const created = !(h.type === 'directory' && existingDir);
     switch (h.type) {
       case 'directory':
-        if (!existing?.isDirectory()) mkdirSync(target.abs, { mode: 0o700 });
+        if (created) mkdirSync(target.abs, { mode: 0o700 });
         this.resolver.remember(target.rel);
         break;
       case 'file':
-        await this.writeFile(entry, target.abs);
+        if (await this.writeFile(entry, target.abs)) {
+          this.markWritten(target.rel);
+          return;
+        }
         break;
       case 'symlink':
         symlinkSync(h.linkname, target.abs);
@@ -143,7 +175,7 @@ class LayerApplier {
       default:
         await makeSpecial(target.abs, h.type, h.devmajor, h.devminor, h.name);
     }
-    await this.applyMetadata(h, target.abs, target.rel);
+    await this.applyMetadata(h, target.abs, target.rel, created);
     this.markWritten(target.rel);
   }
 
@@ -183,7 +215,8 @@ class LayerApplier {
     }
   }
 
-  private async writeFile(entry: TarEntry, abs: string): Promise<void> {
+  /** Writes the body; true when the file's metadata is applied too (small files, through their fd). */
+  private async writeFile(entry: TarEntry, abs: string): Promise<boolean> {
     const h = entry.header;
     if (this.opts.maxEntrySize !== undefined && h.size > this.opts.maxEntrySize) {
       throw new BuilderError(
@@ -200,13 +233,21 @@ class LayerApplier {
       );
     }
     if (h.size <= SMALL_FILE) {
-      // small files (most of an image) in one synchronous open/write/close: far fewer round trips
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry.body()) chunks.push(chunk);
-      const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      writeFileSync(abs, data, { flag: 'wx', mode: 0o600 });
-      this.stats.bytes += data.length;
-      return;
+      // small files (most of an image): body in one piece, then synchronous calls on one descriptor
+      const data = await entry.readAll();
+      const fd = openSync(abs, 'wx', 0o600);
+      try {
+        writeAllSync(fd, data);
+        this.stats.bytes += data.length;
+        if (this.needsChown(h, true)) fchownSync(fd, h.uid, h.gid);
+        fchmodSync(fd, h.mode); // after chown: chown clears setuid/setgid bits
+        // xattrs after chown: chown clears security.capability
+        if ((this.opts.xattrs ?? true) && h.xattrs.size > 0) await writeXattrs(abs, h.xattrs);
+        futimesSync(fd, h.mtime, h.mtime);
+      } finally {
+        closeSync(fd);
+      }
+      return true;
     }
     const fh = await open(abs, 'wx', 0o600);
     try {
@@ -220,6 +261,7 @@ class LayerApplier {
       throw error;
     }
     await fh.close();
+    return false;
   }
 
   private async hardlink(h: TarHeader, abs: string): Promise<void> {
@@ -254,10 +296,19 @@ class LayerApplier {
     linkSync(target.abs, abs);
   }
 
-  private async applyMetadata(h: TarHeader, abs: string, rel: string): Promise<void> {
-    if (this.opts.chown ?? true) lchownSync(abs, h.uid, h.gid);
+  /** False only where the entry asks for the owner a file we just created already has. */
+  private needsChown(h: TarHeader, created: boolean): boolean {
+    if (!(this.opts.chown ?? true)) return false;
+    const o = this.owner;
+    return !(created && o !== undefined && h.uid === o.uid && h.gid === o.gid);
+  }
+
+  private async applyMetadata(h: TarHeader, abs: string, rel: string, created: boolean): Promise<void> {
+    if (this.needsChown(h, created)) lchownSync(abs, h.uid, h.gid);
     // chmod after chown: chown clears setuid/setgid bits
     if (h.type !== 'symlink') chmodSync(abs, h.mode);
+    // files made inside a setgid directory take its group: from now on, always chown
+    if (h.type === 'directory' && (h.mode & 0o2000) !== 0) this.owner = undefined;
     // xattrs after chown: chown clears security.capability
     if ((this.opts.xattrs ?? true) && h.xattrs.size > 0) {
       // most namespaces refuse xattrs on symlinks (EPERM); a layer carrying one should not fail
@@ -300,7 +351,12 @@ export async function extractLayer(
   opts: ExtractOptions = {},
 ): Promise<ExtractStats> {
   const applier = new LayerApplier(root, opts);
+  let yieldAt = YIELD_EVERY;
   for await (const entry of readTar(tar)) {
+    if (applier.stats.bytes >= yieldAt) {
+      yieldAt = applier.stats.bytes + YIELD_EVERY;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     try {
       await applier.apply(entry);
     } catch (error) {

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { BuilderError } from '../builder-error.js';
 
@@ -14,6 +14,28 @@ export interface Resolved {
   missingParent: boolean;
 }
 
+/** What `resolveEntry` knows of the last component without asking twice. */
+export interface ResolvedEntry extends Resolved {
+  /**
+   * The last component's `lstat`; `null` when it does not exist; `'dir'` when it is a directory
+   * already known to this resolver (no system call was made).
+   */
+  existing: Stats | null | 'dir';
+}
+
+/** `lstat` that answers null for a missing path instead of building an exception. */
+export function lstatOrNull(abs: string): Stats | null {
+  try {
+    return lstatSync(abs, { throwIfNoEntry: false }) ?? null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw e;
+  }
+}
+
+/** True for `a/b/c`: no empty, `.` or `..` component, no leading or trailing slash. */
+const isCleanRelative = (path: string): boolean => path !== '' && !/(^|\/)\.{0,2}(\/|$)/.test(path);
+
 /** Splits a path into clean components; `..` is kept for the resolver to apply. */
 export function splitPath(path: string): string[] {
   return path.split('/').filter((c) => c !== '' && c !== '.');
@@ -24,6 +46,10 @@ export function splitPath(path: string): string[] {
  * above the root (`..` past the top). Absolute names are taken relative to the root.
  */
 export function cleanRelative(path: string): string | null {
+  // fast path, most layer entries: `a/b/c` or `./a/b/c/` with nothing to normalise
+  const trimmed = path.startsWith('./') ? path.slice(2) : path;
+  const core = trimmed.endsWith('/') ? trimmed.slice(0, -1) : trimmed;
+  if (isCleanRelative(core)) return core;
   const norm = posix.normalize(`/${path}`);
   const rel = norm.replace(/^\/+/, '').replace(/\/+$/, '');
   // posix.normalize('/..') is '/', so climbing is detected lexically before normalising
@@ -70,6 +96,34 @@ export class RootResolver {
     this.knownDirs.add(rel);
   }
 
+  /** True when `rel` is a real directory this resolver has seen or made (no system call). */
+  isKnownDir(rel: string): boolean {
+    return rel === '' || this.knownDirs.has(rel);
+  }
+
+  /**
+   * `resolve(rel, { createParents })` for a clean relative path (as `cleanRelative` returns), with
+   * the last component's lstat in the answer, synchronously. When every parent is a known directory
+   * (the usual case while a layer is applied) no system call is made for them; `knownMissing(rel)`
+   * may say that the last component cannot exist (e.g. nothing has written it into a root that was
+   * empty), which saves its lstat too.
+   */
+  resolveEntry(
+    rel: string,
+    opts: { createParents: { mode: number }; knownMissing?: (rel: string) => boolean },
+  ): ResolvedEntry {
+    const slash = rel.lastIndexOf('/');
+    const parent = slash === -1 ? '' : rel.slice(0, slash);
+    if (!isCleanRelative(rel) || !this.isKnownDir(parent)) {
+      const r = this.resolveSync(rel, opts);
+      return { ...r, existing: this.knownDirs.has(r.rel) ? 'dir' : lstatOrNull(r.abs) };
+    }
+    const abs = this.abs(rel);
+    if (this.knownDirs.has(rel)) return { rel, abs, missingParent: false, existing: 'dir' };
+    const existing = opts.knownMissing?.(rel) ? null : lstatOrNull(abs);
+    return { rel, abs, missingParent: false, existing };
+  }
+
   /**
    * Resolves `path` (relative to the root; `..` and absolute symlink targets clamp at the root).
    * `followFinal` also follows a symlink in the last component. With `createParents`, missing parent
@@ -79,6 +133,14 @@ export class RootResolver {
     path: string,
     opts: { followFinal?: boolean; createParents?: { mode: number } } = {},
   ): Promise<Resolved> {
+    return this.resolveSync(path, opts);
+  }
+
+  /** `resolve`, synchronously (every call it makes is a synchronous metadata call). */
+  resolveSync(
+    path: string,
+    opts: { followFinal?: boolean; createParents?: { mode: number } } = {},
+  ): Resolved {
     let parts = splitPath(path);
     let cur: string[] = [];
     let links = 0;
@@ -95,14 +157,7 @@ export class RootResolver {
         cur.push(c);
         continue;
       }
-      let st: ReturnType<typeof lstatSync> | null;
-      try {
-        st = lstatSync(this.abs(cand));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR')
-          throw e;
-        st = null;
-      }
+      const st = lstatOrNull(this.abs(cand));
       if (st === null) {
         if (!last && opts.createParents) {
           mkdirSync(this.abs(cand), { mode: opts.createParents.mode });

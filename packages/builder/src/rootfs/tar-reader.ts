@@ -28,17 +28,28 @@ export interface TarHeader {
   xattrs: Map<string, Buffer>;
 }
 
-/** A tar entry; `body` must be fully consumed (or `skip()`ed) before asking for the next entry. */
+/**
+ * A tar entry; its body must be fully consumed (or left alone, and then skipped) before asking for
+ * the next entry.
+ */
 export interface TarEntry {
   header: TarHeader;
+  /** The body as it streams in (for large files). */
   body(): AsyncGenerator<Buffer>;
+  /** The whole body as one buffer, a view of the stream's chunk where it lies in one (small files). */
+  readAll(): Promise<Buffer>;
 }
 
 const BLOCK = 512;
 
-/** Reads exact byte counts from an async chunk source without buffering more than one chunk. */
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Reads exact byte counts from an async chunk source without buffering more than one chunk: a read
+ * that spans chunks copies just the bytes it needs, never a whole chunk.
+ */
 class ByteReader {
-  private buffered: Buffer = Buffer.alloc(0);
+  private buffered: Buffer = EMPTY;
   private readonly it: AsyncIterator<Buffer | string>;
   private ended = false;
   consumed = 0;
@@ -47,30 +58,41 @@ class ByteReader {
     this.it = source[Symbol.asyncIterator]();
   }
 
-  private async fill(): Promise<boolean> {
-    if (this.ended) return false;
+  /** The next chunk of the source, or null at its end. */
+  private async nextChunk(): Promise<Buffer | null> {
+    if (this.ended) return null;
     const next = await this.it.next();
     if (next.done) {
       this.ended = true;
-      return false;
+      return null;
     }
-    const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
-    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
-    return true;
+    return typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
   }
 
   /** Exactly `n` bytes, or null at a clean end of stream (no byte available). */
   async read(n: number, what: string): Promise<Buffer | null> {
-    while (this.buffered.length < n) {
-      if (!(await this.fill())) {
-        if (this.buffered.length === 0) return null;
+    if (this.buffered.length >= n) {
+      const out = this.buffered.subarray(0, n);
+      this.buffered = this.buffered.subarray(n);
+      this.consumed += n;
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let have = this.buffered.copy(out, 0);
+    this.buffered = EMPTY;
+    while (have < n) {
+      const chunk = await this.nextChunk();
+      if (chunk === null) {
+        if (have === 0) return null;
         throw new BuilderError('INVALID_LAYER', `reading tar: unexpected end of data in ${what}`, {
           entry: what,
         });
       }
+      const take = Math.min(n - have, chunk.length);
+      chunk.copy(out, have, 0, take);
+      have += take;
+      this.buffered = chunk.subarray(take);
     }
-    const out = this.buffered.subarray(0, n);
-    this.buffered = this.buffered.subarray(n);
     this.consumed += n;
     return out;
   }
@@ -79,10 +101,15 @@ class ByteReader {
   async *stream(n: number, what: string): AsyncGenerator<Buffer> {
     let left = n;
     while (left > 0) {
-      if (this.buffered.length === 0 && !(await this.fill())) {
-        throw new BuilderError('INVALID_LAYER', `reading tar: unexpected end of data in ${what}`, {
-          entry: what,
-        });
+      if (this.buffered.length === 0) {
+        const chunk = await this.nextChunk();
+        if (chunk === null) {
+          throw new BuilderError('INVALID_LAYER', `reading tar: unexpected end of data in ${what}`, {
+            entry: what,
+          });
+        }
+        this.buffered = chunk;
+        continue;
       }
       const take = Math.min(left, this.buffered.length);
       const out = this.buffered.subarray(0, take);
@@ -181,7 +208,7 @@ export async function* readTar(source: Readable | AsyncIterable<Buffer>): AsyncG
   for (;;) {
     const block = await reader.read(BLOCK, 'tar header');
     if (block === null) return; // tolerate missing end-of-archive blocks
-    if (block.every((b) => b === 0)) return;
+    if (block[0] === 0 && block.every((b) => b === 0)) return;
     if (!checksumOk(block)) {
       throw new BuilderError(
         'INVALID_LAYER',
@@ -270,7 +297,17 @@ export async function* readTar(source: Readable | AsyncIterable<Buffer>): AsyncG
         yield chunk;
       }
     };
-    yield { header, body };
+    const readAll = async (): Promise<Buffer> => {
+      if (left === 0) return EMPTY;
+      const all = await reader.read(left, header.name);
+      if (all === null)
+        throw new BuilderError('INVALID_LAYER', `reading tar: unexpected end of data in ${header.name}`, {
+          entry: header.name,
+        });
+      left = 0;
+      return all;
+    };
+    yield { header, body, readAll };
     if (left > 0) await reader.skip(left, header.name);
     await reader.skip(padding(dataSize), header.name);
   }

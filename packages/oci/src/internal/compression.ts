@@ -4,13 +4,25 @@ import type { Compression } from '../media-types.js';
 import type { GzipPool } from './gzip-pool.js';
 import { ParallelGzip } from './parallel-gzip.js';
 
+/**
+ * Layers inflate in 1 MiB chunks with up to 4 MiB queued on either side, so the thread pool keeps
+ * inflating while the reader (e.g. a layer being extracted) works through what is already there.
+ * zlib's 16 KiB default made a 170 MB base layer cost 11,000 thread-pool round trips, each waiting
+ * for a turn of the event loop: extracting it took 2.0 s instead of 0.7–0.8 s.
+ */
+const DECOMPRESS_OPTIONS = {
+  chunkSize: 1024 * 1024,
+  readableHighWaterMark: 4 * 1024 * 1024,
+  writableHighWaterMark: 4 * 1024 * 1024,
+};
+
 /** A decompressor transform for a layer compression (`none` is a pass-through). */
 export function createDecompressor(compression: Compression): Transform {
   switch (compression) {
     case 'gzip':
-      return zlib.createGunzip();
+      return zlib.createGunzip(DECOMPRESS_OPTIONS);
     case 'zstd':
-      return zlib.createZstdDecompress();
+      return zlib.createZstdDecompress(DECOMPRESS_OPTIONS);
     default:
       return new PassThrough();
   }
