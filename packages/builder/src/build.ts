@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBuildPlan } from '@kaniko-ts/dockerfile';
@@ -21,6 +21,7 @@ import { baseLayerCount, finishImage } from './engine/assemble-image.js';
 import { buildImage } from './engine/build-image.js';
 import type { BuildEvents, BuildResult, SecretSource } from './engine/build-request.js';
 import { describeBuild } from './engine/describe-build.js';
+import { removeTree } from './rootfs/remove-tree.js';
 import type { SnapshotMode } from './snapshot/stat-walk-snapshotter.js';
 
 /** Everything `kaniko-ts build` does, as one library call. */
@@ -265,7 +266,7 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
         );
         // the lazy attempt's extracted roots are not needed again (its layer files may still be
         // read by cache stores it started): the disk they take is free for `/`
-        await rm(join(workDir, 'build', 'rootfs'), { recursive: true, force: true });
+        await removeTree(join(workDir, 'build', 'rootfs'));
         result = await attempt(chosen, 'build-in-place', events.restart());
       }
     }
@@ -308,7 +309,7 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
       durationMs: performance.now() - started,
     };
   } finally {
-    if (ownWorkDir) await rm(workDir, { recursive: true, force: true });
+    if (ownWorkDir) await removeTree(workDir);
   }
 }
 

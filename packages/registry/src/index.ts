@@ -4,6 +4,7 @@ export { type CredentialHelperOptions, runCredentialHelper } from './auth/creden
 export { Credentials } from './auth/credentials.js';
 export { DockerConfigKeychain, type DockerConfigKeychainOptions } from './auth/docker-config-keychain.js';
 export { anonymousKeychain, type Keychain, MultiKeychain, StaticKeychain } from './auth/keychain.js';
+export { type ContentCache, directoryContentCache } from './content-cache.js';
 export type { BlobOutcome, BlobSource, PushOptions } from './push.js';
 export {
   DOCKER_HUB,

@@ -249,3 +249,41 @@ describe('upload sessions kept from checkPushPermission', () => {
     expect(registry.sessions.size).toBe(0);
   });
 });
+
+describe('pushBlob with skipExistenceCheck', () => {
+  const config = () => {
+    const bytes = Buffer.from(JSON.stringify({ os: 'linux', nonce: Math.random() }));
+    return {
+      descriptor: { mediaType: MediaType.ociConfig, digest: sha256(bytes), size: bytes.length },
+      bytes,
+    };
+  };
+  const methods = () => registry.seen.map((s) => s.method);
+
+  it("puts the blob into the permission check's session at once, without a HEAD", async () => {
+    const host = await setUp();
+    await client.checkPushPermission(`${host}/app:v1`);
+    const blob = config();
+    const outcome = await client.pushBlob(
+      `${host}/app:v1`,
+      { descriptor: blob.descriptor, open: async () => blob.bytes },
+      { skipExistenceCheck: true },
+    );
+    expect(outcome).toBe('uploaded');
+    expect(methods()).toEqual(['POST', 'PUT']);
+    expect(registry.stored.has(blob.descriptor.digest)).toBe(true);
+  });
+
+  it('checks first as usual when no session is kept (a POST and PUT would cost more than a HEAD)', async () => {
+    const host = await setUp();
+    const blob = config();
+    registry.stored.add(blob.descriptor.digest);
+    const outcome = await client.pushBlob(
+      `${host}/app:v1`,
+      { descriptor: blob.descriptor, open: async () => blob.bytes },
+      { skipExistenceCheck: true },
+    );
+    expect(outcome).toBe('existed');
+    expect(methods()).toEqual(['HEAD']);
+  });
+});

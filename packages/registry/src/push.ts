@@ -4,13 +4,14 @@ import { type Descriptor, type Digest, type Image, type ImageIndex, isIndexMedia
 import { repositoryScope } from './auth/authenticator.js';
 import { type ClientContext, recordBlobSource, v2Path } from './internal/context.js';
 import { type FailureRecord, type Limiter, limiter } from './internal/limit.js';
+import { patchChunks } from './internal/patch-chunks.js';
 import { withProgress } from './internal/progress.js';
 import { Reference } from './reference.js';
 import { RegistryError } from './registry-error.js';
 import { blobExists } from './remote-blob.js';
 import { putManifest } from './remote-manifest.js';
 import { backoffDelay } from './transport/retry-policy.js';
-import { takeUploadSession, uploadLocation } from './upload-sessions.js';
+import { hasUploadSession, takeUploadSession, uploadLocation } from './upload-sessions.js';
 
 /** A blob to push: its descriptor and a way to (re)open its bytes. */
 export interface BlobSource {
@@ -25,6 +26,14 @@ export interface PushOptions {
   readonly signal?: AbortSignal;
   /** Told the bytes of each uploaded blob sent so far, as the request body is read. */
   readonly onProgress?: (progress: { digest: Digest; bytes: number; size: number }) => void;
+  /**
+   * Upload without asking first whether the repository has the blob (no HEAD), when an upload
+   * session kept from `checkPushPermission` is waiting and no repository to mount from is known:
+   * the PUT into that session costs the round trip the HEAD would, and a blob that existed is
+   * simply stored again. For small blobs that are usually new, such as a freshly built image's
+   * config. Without a kept session the blob is checked as usual.
+   */
+  readonly skipExistenceCheck?: boolean;
 }
 
 /**
@@ -86,8 +95,12 @@ async function pushBlobOnce(
   const { digest } = blob.descriptor;
   const operation = `pushing blob ${digest} to ${ref.name}`;
   checkAborted(options.signal, operation, ref.registry);
+  const direct =
+    options.skipExistenceCheck === true &&
+    mountSource(ctx, ref, digest, options) === undefined &&
+    hasUploadSession(ctx, ref);
   const check = () => blobExists(ctx, ref, blob.descriptor);
-  if (await (gate === undefined ? check() : gate.checks.run(check))) {
+  if (!direct && (await (gate === undefined ? check() : gate.checks.run(check)))) {
     recordBlobSource(ctx, ref, digest);
     return 'existed';
   }
@@ -131,11 +144,7 @@ async function uploadOnce(
   operation: string,
 ): Promise<BlobOutcome> {
   const { digest } = blob.descriptor;
-  const sources = [...(options.mountFrom ?? [])];
-  for (const name of ctx.blobSources.get(digest) ?? []) {
-    if (name.startsWith(`${ref.registry}/`)) sources.push(name.slice(ref.registry.length + 1));
-  }
-  const from = sources.find((repository) => repository !== ref.repository);
+  const from = mountSource(ctx, ref, digest, options);
   const scopes = [repositoryScope(ref.repository, 'pull', 'push')];
   if (from !== undefined) scopes.push(repositoryScope(from, 'pull'));
   const kept = from === undefined ? takeUploadSession(ctx, ref) : undefined;
@@ -170,6 +179,20 @@ async function uploadOnce(
   return sendBytes(ctx, ref, blob, options, location, scopes, operation);
 }
 
+/** Another repository of `ref`'s registry known to hold the blob (`mountFrom` first), if any. */
+function mountSource(
+  ctx: ClientContext,
+  ref: Reference,
+  digest: string,
+  options: PushOptions,
+): string | undefined {
+  const sources = [...(options.mountFrom ?? [])];
+  for (const name of ctx.blobSources.get(digest) ?? []) {
+    if (name.startsWith(`${ref.registry}/`)) sources.push(name.slice(ref.registry.length + 1));
+  }
+  return sources.find((repository) => repository !== ref.repository);
+}
+
 /** Sends a blob's bytes into an upload session (one PUT, or PATCH chunks and a closing PUT). */
 async function sendBytes(
   ctx: ClientContext,
@@ -191,106 +214,6 @@ async function sendBytes(
     await finish(ctx, ref, location, digest, source, size, scopes, operation);
   }
   return 'uploaded';
-}
-
-async function patchChunks(
-  ctx: ClientContext,
-  ref: Reference,
-  blob: BlobSource,
-  location: URL,
-  chunkSize: number,
-  scopes: string[],
-  operation: string,
-): Promise<URL> {
-  let offset = 0;
-  const patch = async (piece: Buffer, start: number) => {
-    const response = await ctx.transport.send({
-      method: 'PATCH',
-      registry: ref.registry,
-      url: location.href,
-      headers: {
-        'content-type': 'application/octet-stream',
-        'content-length': String(piece.length),
-        'content-range': `${start}-${start + piece.length - 1}`,
-      },
-      body: () => piece,
-      scopes,
-      operation,
-      expect: [202],
-      retry: false,
-    });
-    await response.body.dump();
-    location = uploadLocation(response.headers.location, location, operation, ref.registry);
-  };
-  // A failed PATCH is resumed from the offset the registry reports for the session (the chunk is
-  // still in memory); when the registry cannot say, the error goes up and the upload restarts.
-  const send = async (chunk: Buffer) => {
-    let have = offset;
-    let slept = 0;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await patch(chunk.subarray(have - offset), have);
-        offset += chunk.length;
-        return;
-      } catch (error) {
-        const delay = backoffDelay(ctx.retry, attempt);
-        const retryable = error instanceof RegistryError && error.retryable;
-        if (!retryable || attempt >= ctx.retry.maxAttempts || slept + delay > ctx.retry.maxTotalDelayMs)
-          throw error;
-        const reported = await uploadOffset(ctx, ref, location, scopes, operation).catch(() => undefined);
-        if (reported === undefined || reported < offset || reported > offset + chunk.length) throw error;
-        have = reported;
-        ctx.log('warn', `${(error as Error).message}; resuming upload at byte ${have} in ${delay} ms`);
-        slept += delay;
-        await sleep(delay);
-      }
-    }
-  };
-  const source = await blob.open();
-  if (source instanceof Uint8Array) {
-    for (let i = 0; i < source.length; i += chunkSize)
-      await send(Buffer.from(source.subarray(i, i + chunkSize)));
-    return location;
-  }
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  try {
-    for await (const piece of source as AsyncIterable<Buffer>) {
-      pending.push(piece);
-      pendingBytes += piece.length;
-      while (pendingBytes >= chunkSize) {
-        const all = Buffer.concat(pending);
-        await send(all.subarray(0, chunkSize));
-        pending = [all.subarray(chunkSize)];
-        pendingBytes = all.length - chunkSize;
-      }
-    }
-  } finally {
-    source.destroy();
-  }
-  if (pendingBytes > 0) await send(Buffer.concat(pending));
-  return location;
-}
-
-/** Bytes the registry holds for an upload session (`GET <location>` → `Range: 0-<last>`). */
-async function uploadOffset(
-  ctx: ClientContext,
-  ref: Reference,
-  location: URL,
-  scopes: string[],
-  operation: string,
-): Promise<number | undefined> {
-  const response = await ctx.transport.send({
-    method: 'GET',
-    registry: ref.registry,
-    url: location.href,
-    scopes,
-    operation: `${operation}: checking upload status`,
-    expect: [204, 200],
-  });
-  await response.body.dump();
-  const last = /^(?:bytes=)?0-(-?\d+)$/.exec(response.headers.range ?? '')?.[1];
-  return last === undefined ? undefined : Number(last) + 1;
 }
 
 async function finish(

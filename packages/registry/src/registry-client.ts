@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Descriptor, Digest, Image, ImageIndex, Platform } from '@kaniko-ts/oci';
 import { repositoryScope } from './auth/authenticator.js';
 import { anonymousKeychain, type Keychain } from './auth/keychain.js';
+import type { ContentCache } from './content-cache.js';
 import type { ClientContext } from './internal/context.js';
 import { v2Path } from './internal/context.js';
 import { mirrorsToMap, pullEndpoints } from './internal/endpoints.js';
@@ -56,6 +57,12 @@ export interface RegistryClientOptions {
   readonly bodyTimeoutMs?: number;
   /** Random source for backoff jitter (tests). */
   readonly random?: () => number;
+  /**
+   * Where image configs and manifests fetched by digest are kept between runs (`directoryContentCache`):
+   * a pull whose tag still resolves to the same manifest reads its config from here instead of the
+   * registry. Tags are always resolved by the registry; every cached object is checked against its digest.
+   */
+  readonly contentCache?: ContentCache;
 }
 
 /**
@@ -100,6 +107,8 @@ export class RegistryClient {
       concurrency: Math.max(1, options.uploadConcurrency ?? 4),
       chunkSize: options.chunkSize,
       pullEndpoints: (ref) => pullEndpoints(ref, maps, skipDefault),
+      contentCache: options.contentCache,
+      cacheWrites: new Set(),
     };
   }
 
@@ -229,9 +238,9 @@ export class RegistryClient {
     return attachReferrerTo(this.#ctx, await this.#resolveDigest(subject), artifact);
   }
 
-  /** Closes pooled connections. */
+  /** Closes pooled connections (after the content cache's pending writes). */
   async close(): Promise<void> {
-    await cancelUploadSessions(this.#ctx);
+    await Promise.all([cancelUploadSessions(this.#ctx), ...this.#ctx.cacheWrites]);
     return this.#transport.close();
   }
 

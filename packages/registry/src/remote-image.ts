@@ -9,11 +9,12 @@ import {
   resolvePlatform,
 } from '@kaniko-ts/oci';
 import { repositoryScope } from './auth/authenticator.js';
+import { readCached, storeCached } from './internal/cached-content.js';
 import { type ClientContext, recordBlobSource, v2Path } from './internal/context.js';
 import type { Reference } from './reference.js';
 import { RegistryError } from './registry-error.js';
 import { openBlob } from './remote-blob.js';
-import { fetchManifest, type RemoteManifest } from './remote-manifest.js';
+import { fetchManifestByDigest, type RemoteManifest } from './remote-manifest.js';
 
 /**
  * Fetches a reference's manifest from the first endpoint that has it (mirrors and maps first, as
@@ -25,7 +26,8 @@ export async function fetchFromEndpoints(ctx: ClientContext, ref: Reference): Pr
   let lastError: unknown;
   for (const endpoint of endpoints) {
     try {
-      return await fetchManifest(ctx, endpoint);
+      // by digest, the content cache may answer; a tag always goes to the registry (see fetchManifestByDigest)
+      return await fetchManifestByDigest(ctx, endpoint, endpoints.length === 1);
     } catch (error) {
       lastError = error;
       if (endpoint !== endpoints[endpoints.length - 1]) {
@@ -48,6 +50,12 @@ export function remoteImage(ctx: ClientContext, remote: RemoteManifest): Image {
     },
     rawConfig: async () => {
       const manifest = JSON.parse(new TextDecoder().decode(bytes)) as { config: Descriptor };
+      // the manifest names its config by digest: a copy kept from an earlier pull is the same bytes
+      const cached = await readCached(ctx, manifest.config.digest, 'config');
+      if (cached !== undefined) {
+        recordBlobSource(ctx, ref, manifest.config.digest);
+        return cached;
+      }
       const { bytes: config } = await ctx.transport.sendForBytes({
         method: 'GET',
         registry: ref.registry,
@@ -57,6 +65,7 @@ export function remoteImage(ctx: ClientContext, remote: RemoteManifest): Image {
         expect: [200],
       });
       recordBlobSource(ctx, ref, manifest.config.digest);
+      storeCached(ctx, manifest.config.digest, config, 'config');
       return config;
     },
   });
@@ -66,7 +75,7 @@ export function remoteImage(ctx: ClientContext, remote: RemoteManifest): Image {
 export function remoteIndex(ctx: ClientContext, remote: RemoteManifest): ImageIndex {
   const { ref, bytes, descriptor } = remote;
   const child = async (d: Descriptor) => {
-    const fetched = await fetchManifest(ctx, ref.withDigest(d.digest));
+    const fetched = await fetchManifestByDigest(ctx, ref.withDigest(d.digest), true);
     if (fetched.descriptor.digest !== d.digest) {
       throw new RegistryError(
         'DIGEST_INVALID',

@@ -7,6 +7,7 @@ import {
   sniffManifestMediaType,
 } from '@kaniko-ts/oci';
 import { repositoryScope } from './auth/authenticator.js';
+import { readCached, storeCached } from './internal/cached-content.js';
 import { type ClientContext, v2Path } from './internal/context.js';
 import type { Reference } from './reference.js';
 import { RegistryError } from './registry-error.js';
@@ -55,16 +56,52 @@ export async function fetchManifest(
     );
   }
   const mediaType = contentType(response.headers['content-type']) ?? sniff(bytes, operation, ref.registry);
-  if (
-    mediaType === 'application/vnd.docker.distribution.manifest.v1+json' ||
-    mediaType.endsWith('v1+prettyjws')
-  ) {
+  if (isSchema1(mediaType)) {
     throw new RegistryError('UNSUPPORTED', `${operation}: docker schema 1 manifests are not supported`, {
       registry: ref.registry,
     });
   }
   return { ref, descriptor: { mediaType, digest: actual, size: bytes.byteLength }, bytes };
 }
+
+/**
+ * `fetchManifest`, with the client's content cache in front when the reference names a digest (a
+ * tag is always resolved by the registry: a moved tag must be noticed). Only manifests whose media
+ * type the bytes themselves say are kept, so one read back has the descriptor the registry gave.
+ * `readCache` false: fetched from the registry (and kept), e.g. when mirrors decide where blobs come from.
+ */
+export async function fetchManifestByDigest(
+  ctx: ClientContext,
+  ref: Reference,
+  readCache: boolean,
+): Promise<RemoteManifest> {
+  const digest = ref.digest;
+  if (digest === undefined || ctx.contentCache === undefined) return fetchManifest(ctx, ref);
+  const cached = readCache ? await readCached(ctx, digest, 'manifest') : undefined;
+  const mediaType = cached === undefined ? undefined : sniffOrUndefined(cached);
+  if (cached !== undefined && mediaType !== undefined && !isSchema1(mediaType)) {
+    return {
+      ref,
+      descriptor: { mediaType, digest: digest as Digest, size: cached.byteLength },
+      bytes: cached,
+    };
+  }
+  const remote = await fetchManifest(ctx, ref);
+  if (sniffOrUndefined(remote.bytes) === remote.descriptor.mediaType)
+    storeCached(ctx, remote.descriptor.digest, remote.bytes, 'manifest');
+  return remote;
+}
+
+function sniffOrUndefined(bytes: Uint8Array): string | undefined {
+  try {
+    return sniffManifestMediaType(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+const isSchema1 = (mediaType: string) =>
+  mediaType === 'application/vnd.docker.distribution.manifest.v1+json' || mediaType.endsWith('v1+prettyjws');
 
 /** HEADs a manifest: its descriptor, or undefined when the registry does not have it. */
 export async function headManifest(ctx: ClientContext, ref: Reference): Promise<Descriptor | undefined> {

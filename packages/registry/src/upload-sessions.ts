@@ -14,6 +14,11 @@ export function keepUploadSession(ctx: ClientContext, ref: Reference, location: 
   ctx.idleUploads.set(ref.name, sessions);
 }
 
+/** True when an idle session of `ref`'s repository is waiting. */
+export function hasUploadSession(ctx: ClientContext, ref: Reference): boolean {
+  return (ctx.idleUploads.get(ref.name)?.length ?? 0) > 0;
+}
+
 /** An idle session of `ref`'s repository, taken out of the pool (at most one user each). */
 export function takeUploadSession(ctx: ClientContext, ref: Reference): URL | undefined {
   const sessions = ctx.idleUploads.get(ref.name);

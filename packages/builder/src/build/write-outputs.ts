@@ -58,7 +58,9 @@ export async function pushConfig(opts: BuildOptions, image: Image): Promise<void
       opts.registry.pushBlob(
         dest,
         { descriptor, open: () => image.rawConfig() },
-        { onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }) },
+        // a new config (it records when it was built) goes straight into the session the permission
+        // check opened, beside the layers' HEADs, instead of after a HEAD of its own
+        { skipExistenceCheck: true, onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }) },
       ),
     ),
   );

@@ -1,3 +1,4 @@
+import type { ContentCache } from '../content-cache.js';
 import type { Reference } from '../reference.js';
 import type { HttpTransport, RegistryLogEvent } from '../transport/http-transport.js';
 import type { RetryPolicy } from '../transport/retry-policy.js';
@@ -19,6 +20,10 @@ export interface ClientContext {
   readonly chunkSize: number | undefined;
   /** Endpoints to pull a reference from (mirrors, maps, then the reference itself). */
   readonly pullEndpoints: (ref: Reference) => Reference[];
+  /** Configs and manifests by digest kept between runs (see content-cache.ts); undefined = none. */
+  readonly contentCache: ContentCache | undefined;
+  /** Content-cache writes still running (`close()` waits for them). */
+  readonly cacheWrites: Set<Promise<void>>;
 }
 
 /** Remembers that `ref`'s repository holds `digest`. */

@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { type BuildOptions, build } from '@kaniko-ts/builder';
 import { createRegistryClient } from '../internal/registry-client.js';
 import { repositoryOf } from '../internal/repository-of.js';
@@ -26,7 +26,13 @@ export function durationMs(text: string): number | undefined {
 
 /** The one library call: `build` from @kaniko-ts/builder. */
 export async function callBuild(request: BuildRequest, ctx: StepContext): Promise<BuildResult> {
-  const registry = createRegistryClient(request.registry, request.destinations);
+  // with a local cache dir, base image configs (and manifests by digest) are kept in `<dir>/registry`
+  const cacheDir = request.cache.enabled ? request.cache.dir : undefined;
+  const registry = createRegistryClient(
+    request.registry,
+    request.destinations,
+    cacheDir === undefined || /^[a-z]+:\/\//.test(cacheDir) ? undefined : join(cacheDir, 'registry'),
+  );
   const sbom = request.catalog
     ? await (await import('../attest-sbom/build-sbom.js')).startBuildSbom(registry, ctx.tempDir)
     : undefined;
@@ -79,7 +85,7 @@ export async function callBuild(request: BuildRequest, ctx: StepContext): Promis
     digestFile: request.digestFile,
     imageNameWithDigestFile: request.imageNameWithDigestFile,
     imageNameTagWithDigestFile: request.imageNameTagWithDigestFile,
-    cacheDir: request.cache.enabled ? request.cache.dir : undefined,
+    cacheDir,
     cache: request.cache.enabled || undefined,
     cacheRepo: request.cache.enabled ? request.cache.repo : undefined,
     cacheTtlMs: request.cache.enabled ? durationMs(request.cache.ttl) : undefined,

@@ -1,6 +1,7 @@
 import {
   Credentials,
   DockerConfigKeychain,
+  directoryContentCache,
   type Keychain,
   MultiKeychain,
   parseReference,
@@ -11,9 +12,15 @@ import type { RegistryOptions } from './registry-options.js';
 
 /**
  * A registry client for the step's options: explicit credentials for `targets`' registries first,
- * then docker's config.json (DOCKER_CONFIG / ~/.docker) from the step's environment.
+ * then docker's config.json (DOCKER_CONFIG / ~/.docker) from the step's environment. `contentDir`:
+ * where base image configs and manifests fetched by digest are kept between runs (a build's
+ * `--cache-dir`/registry), so a warm build reads them from disk (tags are still resolved remotely).
  */
-export function createRegistryClient(options: RegistryOptions, targets: readonly string[]): RegistryClient {
+export function createRegistryClient(
+  options: RegistryOptions,
+  targets: readonly string[],
+  contentDir?: string,
+): RegistryClient {
   const keychains: Keychain[] = [];
   if (options.credentials !== undefined) {
     const creds = Credentials.basic(options.credentials.username, options.credentials.password);
@@ -38,5 +45,6 @@ export function createRegistryClient(options: RegistryOptions, targets: readonly
     caFiles,
     registryMirrors: options.registryMirrors,
     registryMaps: options.registryMap,
+    ...(contentDir === undefined ? {} : { contentCache: directoryContentCache(contentDir) }),
   });
 }
