@@ -133,6 +133,26 @@ const napiRequire = {
   },
 };
 
+/**
+ * undici's Client requires its HTTP/2 connector at load time, and that file loads `node:http2` (which
+ * loads `node:tls`): ~14 ms of a warm build's start-up on a 2-core machine, for a connector our
+ * Agents never use (`allowH2: false`, so ALPN never picks h2). The require moves into the one call
+ * site, so the connector is loaded only if it is ever called. When undici's line changes shape the
+ * bundle fails here rather than silently loading http2 again.
+ */
+const lazyHttp2 = {
+  name: 'kaniko-ts-lazy-undici-h2',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const line = "const connectH2 = require('./client-h2.js')";
+      if (!text.includes(line)) throw new Error(`${args.path}: no "${line}" to make lazy (undici changed?)`);
+      const lazy = "const connectH2 = (client, socket) => require('./client-h2.js')(client, socket)";
+      return { contents: text.replace(line, lazy), loader: 'js' };
+    });
+  },
+};
+
 // `--cli <file>`: the CLI for the executor image and tests: <file> is the entry, and beside it the
 // chunks it loads on demand (<name>-*.mjs) and native addons. Copy the directory's files together.
 const cliAt = process.argv.indexOf('--cli');
@@ -151,7 +171,7 @@ if (cliAt >= 0) {
     entryNames: '[name]',
     chunkNames: `${name}-[name]-[hash]`,
     outExtension: { '.js': ext },
-    plugins: [stepSpecsOnly, napiRequire, sources],
+    plugins: [stepSpecsOnly, napiRequire, lazyHttp2, sources],
     write: true,
     metafile: metaAt >= 0,
   });

@@ -1,10 +1,19 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allSteps } from '@kaniko-ts/steps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { harness } from '../../../../test/harness/index.js';
 import { commandSpecs } from '../command-specs.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -112,6 +121,39 @@ describe('the bundled CLI loads a command only when it runs', () => {
     expect(r.code).toBe(without.code);
     const files = readdirSync(join(cacheDir, 'node-compile-cache'), { recursive: true });
     expect(files.length).toBeGreaterThan(1);
+  });
+
+  it('a build against a plain-HTTP registry loads neither node:http2 nor node:tls (undici never uses them there)', async () => {
+    const reg = harness().registries.plain;
+    const ctx = join(work, 'http-only');
+    rmSync(ctx, { recursive: true, force: true });
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${reg.bases.busybox.ref}\nENV A=1\n`);
+    const modules = join(work, 'modules.txt');
+    const preload = join(work, 'modules.cjs');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(modules)}, process.moduleLoadList.join('\\n')));`,
+    );
+    const r = await run([
+      '--require',
+      preload,
+      bundle,
+      'build',
+      '--context',
+      ctx,
+      '--destination',
+      `${reg.host}/cli-lazy/http-only:1`,
+      '--insecure-registry',
+      reg.host,
+      '--cache',
+      '--cache-dir',
+      join(work, 'http-only-cache'),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const loadedModules = readFileSync(modules, 'utf8').split('\n');
+    expect(loadedModules).toContain('NativeModule http');
+    expect(loadedModules.filter((m) => /^NativeModule (http2|tls)$/.test(m))).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSecureContext, rootCertificates } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import type { Agent, Dispatcher } from 'undici';
 import { Authenticator } from '../auth/authenticator.js';
 import type { Keychain } from '../auth/keychain.js';
@@ -256,14 +256,16 @@ export class HttpTransport {
             cert: await load(client.certFile, 'client certificate'),
             key: await load(client.keyFile, 'client key'),
           };
-    // one secure context per registry: parsing the CA bundle on every connection is slow
-    const secureContext =
-      extra.length > 0 || client !== undefined
-        ? createSecureContext({
-            ...(extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : {}),
-            ...identity,
-          })
-        : undefined;
+    // one secure context per registry: parsing the CA bundle on every connection is slow. node:tls
+    // is loaded only here (and by undici on an HTTPS connection): a plain-HTTP build never pays for it
+    let secureContext: SecureContext | undefined;
+    if (extra.length > 0 || client !== undefined) {
+      const { createSecureContext, rootCertificates } = await import('node:tls');
+      secureContext = createSecureContext({
+        ...(extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : {}),
+        ...identity,
+      });
+    }
     const { Agent } = await this.#loadUndici();
     return new Agent({
       allowH2: false,
