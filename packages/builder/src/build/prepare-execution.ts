@@ -26,6 +26,22 @@ export async function prepareExecution(
   workDir: string,
   probe: ExecutorProbe = setupExecution,
 ): Promise<PreparedExecution> {
+  // --ignore-path applies to every snapshotter
+  const defaultIgnore = ignoreMatcher([...DEFAULT_IGNORED_PATHS, ...(opts.ignorePaths ?? [])]);
+  // the three probes run at once (each is a spawn or a mount or two): the overlay probe is started
+  // before the executor is known and its answer dropped if the build turns out to run in place
+  const xattrSupport = describeXattrSupport();
+  const overlayProbe =
+    opts.snapshotter === 'stat-walk' || opts.executor === 'in-place'
+      ? undefined
+      : detectSnapshotter({
+          stateDir: join(workDir, 'snapshots'),
+          mode: opts.snapshotMode,
+          ignore: defaultIgnore,
+        });
+  // (awaited below; marked handled so a rejection while the executor probe runs is not unhandled)
+  xattrSupport.catch(() => undefined);
+  overlayProbe?.catch(() => undefined);
   const executor = await probe({
     executor: opts.executor,
     force: opts.force,
@@ -45,19 +61,22 @@ export async function prepareExecution(
     ignorePaths: opts.ignorePaths,
     executorDir: opts.executorDir,
     onInfo: (m) => opts.events?.info?.(m),
+  }).catch(async (error: unknown) => {
+    await Promise.allSettled([overlayProbe, xattrSupport]);
+    throw error;
   });
-  // --ignore-path applies to every snapshotter; in place, the whole in-place ignore list does
-  const ignore =
-    executor.inPlace?.ignore ?? ignoreMatcher([...DEFAULT_IGNORED_PATHS, ...(opts.ignorePaths ?? [])]);
+  // in place, the whole in-place ignore list applies to the stat walk
+  const ignore = executor.inPlace?.ignore ?? defaultIgnore;
+  const overlay = await overlayProbe;
   const snapshotter: DetectedSnapshotter =
-    opts.snapshotter === 'stat-walk' || executor.inPlace
+    overlay === undefined || executor.inPlace
       ? {
           snapshotter: new StatWalkSnapshotter({ mode: opts.snapshotMode, ignore }),
           reason: executor.inPlace
             ? 'stat-walk snapshots of / (in place: no overlay mounts)'
             : 'stat-walk snapshots: requested',
         }
-      : await detectSnapshotter({ stateDir: join(workDir, 'snapshots'), mode: opts.snapshotMode, ignore });
+      : overlay;
   if (opts.snapshotter === 'overlay' && snapshotter.snapshotter.kind !== 'overlay') {
     throw new BuilderError(
       'OVERLAY_UNAVAILABLE',
@@ -65,7 +84,7 @@ export async function prepareExecution(
     );
   }
   opts.events?.info?.(`executor: ${executor.reason}; ${snapshotter.reason}`);
-  const xattrs = await describeXattrSupport();
+  const xattrs = await xattrSupport;
   if (xattrs.kind !== 'native') opts.events?.info?.(`warning: ${xattrs.message}`);
   if ((opts.snapshotMode ?? 'full') !== 'full' && snapshotter.snapshotter.kind === 'overlay')
     opts.events?.info?.(
