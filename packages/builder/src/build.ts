@@ -21,7 +21,7 @@ import { baseLayerCount, finishImage } from './engine/assemble-image.js';
 import { buildImage } from './engine/build-image.js';
 import type { BuildEvents, BuildResult, SecretSource } from './engine/build-request.js';
 import { describeBuild } from './engine/describe-build.js';
-import { removeTree } from './rootfs/remove-tree.js';
+import { removeTree, removeTreeAside } from './rootfs/remove-tree.js';
 import type { SnapshotMode } from './snapshot/stat-walk-snapshotter.js';
 
 /** Everything `kaniko-ts build` does, as one library call. */
@@ -140,6 +140,7 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const ownWorkDir = opts.workDir === undefined;
   const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), 'kaniko-ts-')));
+  let rootsRemoved: Promise<void> | undefined;
   try {
     const context = await openContext(opts, workDir);
     const contextRoot = context.root;
@@ -252,6 +253,7 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
       return result;
     };
     let result: BuildResult;
+    let attemptDir = 'build';
     if (eager) result = await attempt(eager);
     else {
       try {
@@ -267,8 +269,13 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
         // the lazy attempt's extracted roots are not needed again (its layer files may still be
         // read by cache stores it started): the disk they take is free for `/`
         await removeTree(join(workDir, 'build', 'rootfs'));
-        result = await attempt(chosen, 'build-in-place', events.restart());
+        attemptDir = 'build-in-place';
+        result = await attempt(chosen, attemptDir, events.restart());
       }
+    }
+    // the extracted roots are done with: removed on another core while the image is pushed
+    if (ownWorkDir) {
+      rootsRemoved = removeTreeAside(join(workDir, attemptDir, 'rootfs'));
     }
     const image = await finishImage(result.image, {
       format: opts.imageFormat,
@@ -309,6 +316,7 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
       durationMs: performance.now() - started,
     };
   } finally {
+    await rootsRemoved;
     if (ownWorkDir) await removeTree(workDir);
   }
 }

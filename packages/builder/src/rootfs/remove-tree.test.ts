@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { removeTree } from './remove-tree.js';
+import { removeTree, removeTreeAside } from './remove-tree.js';
 
 let base: string;
 beforeEach(async () => {
@@ -12,7 +12,10 @@ afterEach(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-it('removes a whole tree without following symlinks out of it', async () => {
+it.each([
+  ['removeTree', removeTree],
+  ['removeTreeAside', removeTreeAside],
+])('%s removes a whole tree without following symlinks out of it', async (_name, remove) => {
   const outside = join(base, 'outside');
   await mkdir(outside);
   await writeFile(join(outside, 'keep'), 'not part of the tree');
@@ -24,12 +27,15 @@ it('removes a whole tree without following symlinks out of it', async () => {
   await mkdir(join(tree, 'locked'));
   await writeFile(join(tree, 'locked/inner'), 'x');
   await chmod(join(tree, 'locked'), 0o500);
-  await removeTree(tree);
+  await remove(tree);
   expect(await readdir(base)).toEqual(['outside']);
   expect(await readFile(join(outside, 'keep'), 'utf8')).toBe('not part of the tree');
 });
 
-it('a missing path is not an error', async () => {
-  await removeTree(join(base, 'never-made'));
+it.each([
+  ['removeTree', removeTree],
+  ['removeTreeAside', removeTreeAside],
+])('%s: a missing path is not an error', async (_name, remove) => {
+  await remove(join(base, 'never-made'));
   expect(await readdir(base)).toEqual([]);
 });

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 
@@ -14,4 +15,17 @@ export async function removeTree(path: string): Promise<void> {
   } catch {
     await rm(path, { recursive: true, force: true });
   }
+}
+
+/**
+ * Starts removing a tree in a child `rm -rf --one-file-system` (on another core, while the build's
+ * last pushes go on; it never descends into a file system mounted inside the tree) and resolves
+ * once it is gone. Where `rm` cannot run or fails, `removeTree` does it.
+ */
+export function removeTreeAside(path: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const child = spawn('rm', ['-rf', '--one-file-system', '--', path], { stdio: 'ignore' });
+    child.once('error', () => resolve(removeTree(path)));
+    child.once('exit', (code) => resolve(code === 0 ? undefined : removeTree(path)));
+  });
 }
