@@ -36,7 +36,8 @@ describe('the sandbox is an unprivileged container', () => {
 describe('in-place executor outside a container', () => {
   it('refuses to build outside a container without --force, and leaves the root alone', async () => {
     const context = await mkdtemp(join(suite.scratch, 'ctx-'));
-    await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY Dockerfile /\n');
+    // a RUN: without one no executor is chosen at all (nothing would run in `/`)
+    await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY Dockerfile /\nRUN true\n');
     const r = await buildInPlace(suite, 'refuse', context, `${registry().host}/inplace/refused:latest`, [], {
       container: false,
     });

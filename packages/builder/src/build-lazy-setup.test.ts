@@ -69,19 +69,27 @@ describe('executor and snapshotter probes', () => {
     expect(changed.layers?.[2]).not.toBe(cold.layers?.[2]);
   });
 
-  it('still run up front without a layer cache', async () => {
-    const ctx = join(work, 'nocache');
-    await mkdir(ctx, { recursive: true });
-    await writeFile(join(ctx, 'Dockerfile'), `FROM ${reg().bases.busybox.ref}\nENV A=1\n`);
-    const info: string[] = [];
-    await build({
-      context: ctx,
-      destinations: [],
-      push: false,
-      registry: client,
-      workDir: join(work, 'nocache-w'),
-      events: { info: (m) => info.push(m) },
-    });
-    expect(info.filter((m) => m.startsWith('executor: '))).toHaveLength(1);
+  it('without a layer cache: up front when the Dockerfile has a RUN, never when it has none', async () => {
+    const run = async (name: string, dockerfile: string) => {
+      const ctx = join(work, name);
+      await mkdir(ctx, { recursive: true });
+      await writeFile(join(ctx, 'Dockerfile'), dockerfile);
+      const log: string[] = [];
+      await build({
+        context: ctx,
+        destinations: [],
+        push: false,
+        registry: client,
+        workDir: join(work, `${name}-w`),
+        events: { info: (m) => log.push(m), stage: (e) => log.push(`stage ${e.index}`) },
+      });
+      return log.filter((m) => m.startsWith('executor: ') || m.startsWith('stage '));
+    };
+    const withRun = await run('nocache-run', `FROM ${reg().bases.busybox.ref}\nRUN true\n`);
+    // probed once, before the first stage starts (while the base image is fetched)
+    expect(withRun).toHaveLength(2);
+    expect(withRun[0]).toMatch(/^executor: /);
+    expect(withRun[1]).toBe('stage 0');
+    expect(await run('nocache-norun', `FROM ${reg().bases.busybox.ref}\nENV A=1\n`)).toEqual(['stage 0']);
   });
 });

@@ -184,15 +184,16 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
         : undefined;
     permission?.catch(() => undefined);
     // the base images' manifests and configs are fetched meanwhile, not after it (see prefetchBaseImages)
-    const resolveBase = prefetchBaseImages(
+    const bases = prefetchBaseImages(
       text,
       { file: fileName, buildArgs, target: opts.target, platform },
       (ref, p) => opts.registry.pullImage(ref, { platform: p }),
     );
     // with a layer cache, the executor and snapshotter are probed (an `unshare` spawn, an overlay test
-    // mount) only when a RUN has to run: a build whose every RUN is a cache hit never pays for them.
-    // COPY/ADD misses need neither (a scratch root is extracted without the executor).
-    const lazy = opts.cache === true && opts.executor !== 'in-place';
+    // mount) only when a RUN has to run: a build whose every RUN is a cache hit never pays for them,
+    // and neither does a Dockerfile without RUN. COPY/ADD misses need neither (a scratch root is
+    // extracted without the executor).
+    const lazy = (opts.cache === true || !bases.runs) && opts.executor !== 'in-place';
     const setup = new ExecutionSetupOnce(() => prepareExecution(opts, workDir, internals.probe));
     const eager = lazy ? undefined : await setup.get();
     await permission;
@@ -215,7 +216,7 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
           target: opts.target,
           labels: opts.labels,
           platform,
-          images: { resolve: resolveBase },
+          images: { resolve: bases.resolve },
           executor: prepared ? prepared.executor.executor : setup.lazyExecutor(),
           workDir: join(workDir, dir),
           compression: opts.compression,

@@ -45,7 +45,7 @@ describe('prefetchBaseImages', () => {
 
   it('hands the prefetched image to the first matching resolve, and pulls again otherwise', async () => {
     const { pull, calls } = recordingPull();
-    const resolve = prefetchBaseImages(
+    const { resolve } = prefetchBaseImages(
       dockerfile,
       { file: 'Dockerfile', buildArgs: { REG: 'other.example' }, platform: amd64 },
       pull,
@@ -68,16 +68,17 @@ describe('prefetchBaseImages', () => {
 
   it('leaves a Dockerfile that does not plan to the engine, and a failed pull to the resolve that uses it', async () => {
     const broken = recordingPull();
-    const resolve = prefetchBaseImages(
+    const { resolve, runs } = prefetchBaseImages(
       'FROM\n',
       { file: 'Dockerfile', buildArgs: {}, platform: amd64 },
       broken.pull,
     );
     expect(broken.calls).toEqual([]);
+    expect(runs).toBe(true); // not planned: assume RUNs
     await expect(resolve('x/y:1', amd64)).resolves.toBeDefined();
 
     const failing = recordingPull(['r.example/base/a:1']);
-    const resolveFailing = prefetchBaseImages(
+    const { resolve: resolveFailing } = prefetchBaseImages(
       'FROM r.example/base/a:1\n',
       { file: 'Dockerfile', buildArgs: {}, platform: amd64 },
       failing.pull,
@@ -85,5 +86,14 @@ describe('prefetchBaseImages', () => {
     await new Promise((r) => setTimeout(r, 0));
     await expect(resolveFailing('r.example/base/a:1', amd64)).rejects.toThrow('no r.example/base/a:1');
     expect(failing.calls).toEqual(['r.example/base/a:1 amd64']);
+  });
+
+  it('says whether a stage the build needs has a RUN (a RUN in an unused stage does not count)', () => {
+    const { pull } = recordingPull();
+    const opts = { file: 'Dockerfile', buildArgs: {}, platform: amd64 };
+    expect(prefetchBaseImages(dockerfile, opts, pull).runs).toBe(true);
+    const noRun = 'FROM r.example/a:1 AS unused\nRUN true\nFROM r.example/b:1\nCOPY x /x\nENV A=1\n';
+    expect(prefetchBaseImages(noRun, opts, pull).runs).toBe(false);
+    expect(prefetchBaseImages(noRun, { ...opts, target: 'unused' }, pull).runs).toBe(true);
   });
 });
