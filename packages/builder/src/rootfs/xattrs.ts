@@ -29,6 +29,9 @@ export interface XattrBackend {
 interface NativeXattr {
   listAttributes(path: string): Promise<string[]>;
   getAttribute(path: string, name: string): Promise<Buffer | null>;
+  /** The synchronous forms (a system call each, no thread-pool round trip), where the binding has them. */
+  listAttributesSync?(path: string): string[];
+  getAttributeSync?(path: string, name: string): Buffer | null;
   setAttribute(path: string, name: string, value: Buffer): Promise<void>;
   removeAttribute(path: string, name: string): Promise<void>;
 }
@@ -138,11 +141,18 @@ export async function xattrBackend(opts: XattrBackendOptions = {}): Promise<Xatt
       typeof mod.removeAttribute === 'function'
     ) {
       const n = mod as NativeXattr;
+      // reads are one l*xattr(2) call each: synchronous where the binding allows, since a layer
+      // reads the xattrs of every file it holds and a thread-pool round trip costs more than the call
+      const listSync = n.listAttributesSync;
+      const getSync = n.getAttributeSync;
       return {
         kind: 'native',
         reason: 'xattrs: native binding',
-        list: (abs) => n.listAttributes(abs),
-        get: (abs, name) => n.getAttribute(abs, name),
+        list: typeof listSync === 'function' ? async (abs) => listSync(abs) : (abs) => n.listAttributes(abs),
+        get:
+          typeof getSync === 'function'
+            ? async (abs, name) => getSync(abs, name)
+            : (abs, name) => n.getAttribute(abs, name),
         set: (abs, name, value) => n.setAttribute(abs, name, value),
         remove: (abs, name) => n.removeAttribute(abs, name),
       };

@@ -6,7 +6,7 @@ import { BuilderError } from '../builder-error.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../rootfs/extract-layer.js';
 import type { TarEntryType } from '../rootfs/tar-reader.js';
 import { encodeTarHeader, tarPadding, tarTrailer } from '../rootfs/tar-writer.js';
-import { readXattrs } from '../rootfs/xattrs.js';
+import { readXattrs, xattrBackend } from '../rootfs/xattrs.js';
 
 /** One change of a layer: a path to copy from `abs`, a whiteout, or an opaque-directory marker. */
 export type LayerItem =
@@ -187,6 +187,8 @@ export async function* layerTar(
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const inodes = new Map<string, string>();
   const out = new TarChunks(release);
+  // chosen once per layer, not once per entry
+  const xattrs = await xattrBackend();
   for (const { item, key } of sorted) {
     const mtime = opts.mtimeEpoch ?? 0;
     if (item.kind !== 'entry') {
@@ -219,7 +221,7 @@ export async function* layerTar(
       linkname: type === 'symlink' ? await readlink(item.abs) : '',
       devmajor: major(st.rdev),
       devminor: minor(st.rdev),
-      xattrs: await readXattrs(item.abs),
+      xattrs: await readXattrs(item.abs, xattrs),
     };
     stats.entries++;
     if (type === 'file' && st.nlink > 1) {
