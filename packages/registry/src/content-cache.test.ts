@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MediaType, sha256 } from '@kaniko-ts/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeServer, listenLocal } from '../test/local-server.js';
 import { directoryContentCache } from './content-cache.js';
 import { RegistryClient } from './registry-client.js';
 
@@ -34,14 +34,12 @@ class PullRegistry {
     res.writeHead(404, { 'content-length': '0' }).end();
   });
 
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    return `127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  start(): Promise<string> {
+    return listenLocal(this.#server);
   }
 
   stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    return closeServer(this.#server);
   }
 
   /** An image (config + manifest) under `tag`; returns the config's and the manifest's digests. */

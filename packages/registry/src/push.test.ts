@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { type Image, imageFromParts, type Layer, layerFromBlob, MediaType, sha256 } from '@kaniko-ts/oci';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeServer, listenLocal } from '../test/local-server.js';
 import { RegistryClient } from './registry-client.js';
 import { RegistryError } from './registry-error.js';
 
@@ -36,14 +36,12 @@ class FakeRegistry {
   #server: Server = createServer((req, res) => void this.#handle(req, res));
   #clock = 0;
 
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    return `127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  start(): Promise<string> {
+    return listenLocal(this.#server);
   }
 
   stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    return closeServer(this.#server);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
