@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { enableCompileCache } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { compileCacheDir } from './compile-cache.js';
 import { VERSION } from './version.js';
 
@@ -13,11 +14,15 @@ if (argv[0] === '--version' || argv[0] === 'version') {
   // before main.js and the step's chunks load, so their compiled code is cached (see compile-cache.ts)
   const compileCache = compileCacheDir(argv, process.cwd());
   if (compileCache !== undefined) enableCompileCache?.(compileCache);
+  const env = { ...process.env };
+  // libuv's thread pool (gzip blocks, inflating layers, file I/O) has 4 threads unless sized before
+  // its first use: one per core, so parallel gzip is not capped at 4 on bigger runners
+  process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
   const { main } = await import('./main.js');
   process.once('SIGINT', () => process.exit(130));
   process.exitCode = await main({
     argv,
-    env: { ...process.env },
+    env,
     streams: { stdout: process.stdout, stderr: process.stderr },
     cwd: process.cwd(),
   });

@@ -1,4 +1,4 @@
-import { arch, platform } from 'node:os';
+import { arch, availableParallelism, platform } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
@@ -20,6 +20,11 @@ const goArch: Record<string, string> = {
   ppc64: 'ppc64le',
   s390x: 's390x',
 };
+
+// libuv's thread pool (gzip blocks, inflating layers, file I/O) has 4 threads unless sized before its
+// first use: one per core, so parallel gzip is not capped at 4 on bigger runners (here too for the
+// build escalated through sudo, whose environment sudo resets)
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
 
 if (process.argv[2] === PRIVILEGED_BUILD_FLAG) {
   // started by the step below through `sudo -n`: one build as root, answered on stdout
