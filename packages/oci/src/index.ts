@@ -8,6 +8,7 @@ export * from './image-config.js';
 export * from './image-index.js';
 export { KanikoError } from './kaniko-error.js';
 export * from './layer.js';
+export * from './layer-chunks.js';
 export * from './layer-from-stream.js';
 export * from './layout.js';
 export * from './manifest.js';

@@ -1,6 +1,6 @@
 import { lstat, mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { BuildPlan, PlannedInstruction, PlannedStage } from '@kaniko-ts/dockerfile';
 import type { Layer } from '@kaniko-ts/oci';
 import {
@@ -10,6 +10,7 @@ import {
   type Image,
   type ImageConfig,
   parsePlatform,
+  uncompressedChunks,
 } from '@kaniko-ts/oci';
 import { BuilderError } from '../builder-error.js';
 import { CacheSession } from '../cache/cache-session.js';
@@ -260,9 +261,9 @@ class Build implements StageServices {
       const from = await this.rootfs(parent);
       await copyTree(from, dir);
       for (const l of state.layers.slice(parent.layers.length))
-        await this.extractTar(dir, await l.uncompressed());
+        await this.extractTar(dir, uncompressedChunks(l));
     } else {
-      for (const layer of state.layers) await this.extractTar(dir, await layer.uncompressed());
+      for (const layer of state.layers) await this.extractTar(dir, uncompressedChunks(layer));
     }
     state.rootfs = dir;
     return dir;
@@ -295,7 +296,7 @@ class Build implements StageServices {
       root = (async () => {
         const image = await this.image(from);
         const dir = await mkdtemp(join(this.req.workDir, 'image-'));
-        for (const layer of await image.layers()) await this.extractTar(dir, await layer.uncompressed());
+        for (const layer of await image.layers()) await this.extractTar(dir, uncompressedChunks(layer));
         return dir;
       })();
       this.imageRoots.set(from, root);
@@ -333,7 +334,7 @@ class Build implements StageServices {
   }
 
   /** (Bound: stage builders pass it on.) Extraction into the in-place root skips ignored paths. */
-  readonly extractTar = async (dir: string, tar: Readable): Promise<void> => {
+  readonly extractTar = async (dir: string, tar: AsyncIterable<Buffer>): Promise<void> => {
     const inPlace = this.parts.inPlace;
     await extractLayer(dir, tar, inPlace && dir === inPlace.root ? { ignore: inPlace.ignore } : {});
   };

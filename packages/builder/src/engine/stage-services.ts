@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { Mount, PlannedInstruction } from '@kaniko-ts/dockerfile';
 import type { Layer } from '@kaniko-ts/oci';
 import type { CopySource } from '../dispatch/copy.js';
@@ -31,7 +30,8 @@ export interface StageServices {
   runInSnapshot(state: StageState, root: string, spec: RunSpec): Promise<Layer | undefined>;
   /** A layer holding exactly these root-relative paths. */
   pathsLayer(root: string, paths: string[]): Promise<Layer | undefined>;
-  extractTar(dir: string, tar: Readable): Promise<void>;
+  /** Applies a layer tar (a Readable, or chunks each valid until the next: see `uncompressedChunks`). */
+  extractTar(dir: string, tar: AsyncIterable<Buffer>): Promise<void>;
   /** `Dockerfile:12:1` */
   location(ins: PlannedInstruction): string;
   /** History timestamp. */

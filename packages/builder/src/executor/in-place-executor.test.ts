@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Layer } from '@kaniko-ts/oci';
+import { type Layer, MediaType } from '@kaniko-ts/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuilderError } from '../builder-error.js';
 import { InPlaceRoot, type InPlaceStage } from '../rootfs/in-place-root.js';
@@ -223,14 +223,19 @@ describe('InPlaceRoot stage switching', () => {
     await mkdir(join(root, 'keep'), { recursive: true });
     const calls: string[] = [];
     const layer = (name: string) =>
-      ({ uncompressed: async () => Readable.from([Buffer.from(name)]) }) as unknown as Layer;
+      ({
+        mediaType: MediaType.ociLayer,
+        compressed: async () => Readable.from([Buffer.from(name)]),
+      }) as unknown as Layer;
     const [l1, l2, l3] = [layer('l1'), layer('l2'), layer('l3')];
     const r = new InPlaceRoot({
       root,
       ignored: ['/keep'],
       stagesDir: join(base, 'switch-stages'),
       extract: async (dir, tar, ignore) => {
-        const name = String(await tar.toArray());
+        const parts: Buffer[] = [];
+        for await (const chunk of tar) parts.push(Buffer.from(chunk));
+        const name = Buffer.concat(parts).toString();
         calls.push(`${dir === root ? 'root' : 'copy'}:${name}:${ignore ? 'ignoring' : 'all'}`);
         if (dir === root) await writeFile(join(root, name), name);
       },

@@ -1,8 +1,7 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import type { Layer } from '@kaniko-ts/oci';
+import { type Layer, uncompressedChunks } from '@kaniko-ts/oci';
 import { cleanRelative } from './root-resolver.js';
 
 /** The part of a stage's state the in-place root looks at. */
@@ -20,7 +19,8 @@ export interface InPlaceRootOptions {
   /** Where stages that were cleaned away are materialized again for `COPY --from` (an ignored dir). */
   stagesDir: string;
   /** Extracts a layer tar into a directory, honouring `ignore` where given. */
-  extract(dir: string, tar: Readable, ignore?: (rel: string) => boolean): Promise<void>;
+  /** Applies a layer tar (chunks each valid until the next: see `uncompressedChunks`). */
+  extract(dir: string, tar: AsyncIterable<Buffer>, ignore?: (rel: string) => boolean): Promise<void>;
   onInfo?: (message: string) => void;
 }
 
@@ -109,7 +109,7 @@ export class InPlaceRoot {
       previous.layers.every((l, i) => stage.layers[i] === l);
     const cleaned = continues ? { removed: 0, kept: 0 } : await this.clean();
     const layers = continues ? stage.layers.slice(previous.layers.length) : stage.layers;
-    for (const layer of layers) await this.opts.extract(this.root, await layer.uncompressed(), this.ignore);
+    for (const layer of layers) await this.opts.extract(this.root, uncompressedChunks(layer), this.ignore);
     const how = continues
       ? `continues in ${this.root} from stage ${previous.plan.index}`
       : `extracted over ${this.root}`;
@@ -128,7 +128,7 @@ export class InPlaceRoot {
     const dir = (async () => {
       const d = join(this.opts.stagesDir, `${stage.plan.index}-${this.counter++}`);
       await mkdir(d, { recursive: true });
-      for (const layer of stage.layers) await this.opts.extract(d, await layer.uncompressed());
+      for (const layer of stage.layers) await this.opts.extract(d, uncompressedChunks(layer));
       return d;
     })();
     this.materialized.set(stage, { layers: stage.layers.length, dir });

@@ -69,6 +69,25 @@ class ByteReader {
     return typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
   }
 
+  /**
+   * Reads the source to its end, discarding: what follows the end-of-archive blocks (record
+   * padding, the compression trailer) must still pass through a verifying source, or a blob whose
+   * digest does not match would never be found out.
+   */
+  async drain(): Promise<void> {
+    this.buffered = EMPTY;
+    while ((await this.nextChunk()) !== null) {
+      // discard
+    }
+  }
+
+  /** Stops reading: the source is told (a stream is destroyed, a generator finishes). */
+  async close(): Promise<void> {
+    this.ended = true;
+    this.buffered = EMPTY;
+    await this.it.return?.();
+  }
+
   /** Exactly `n` bytes, or null at a clean end of stream (no byte available). */
   async read(n: number, what: string): Promise<Buffer | null> {
     if (this.buffered.length >= n) {
@@ -197,10 +216,23 @@ const padding = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK;
 /**
  * Streams the entries of an uncompressed tar. Sizes are taken from the headers and bodies are
  * yielded as they arrive: a header claiming more than the stream holds fails with INVALID_LAYER
- * naming the entry, never allocates the claimed size.
+ * naming the entry, never allocates the claimed size. After the last entry the source is read to
+ * its end (a verifying source then checks its digest); a consumer that stops early stops the source.
  */
 export async function* readTar(source: Readable | AsyncIterable<Buffer>): AsyncGenerator<TarEntry> {
   const reader = new ByteReader(source as AsyncIterable<Buffer>);
+  let complete = false;
+  try {
+    yield* tarEntries(reader);
+    complete = true;
+  } finally {
+    // read to the end after the archive, so a verifying source checks everything; else stop it
+    if (complete) await reader.drain();
+    else await reader.close();
+  }
+}
+
+async function* tarEntries(reader: ByteReader): AsyncGenerator<TarEntry> {
   let pax: Map<string, Buffer> | undefined;
   let globalPax = new Map<string, Buffer>();
   let longName: string | undefined;
