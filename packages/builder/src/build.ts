@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -274,10 +275,10 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
         result = await attempt(chosen, attemptDir, events.restart());
       }
     }
-    // the extracted roots are done with: removed on another core while the image is pushed
-    if (ownWorkDir) {
-      rootsRemoved = removeTreeAside(join(workDir, attemptDir, 'rootfs'));
-    }
+    // the extracted roots are done with: removed on another core while the image is pushed (a
+    // fully cached build extracted none)
+    const roots = join(workDir, attemptDir, 'rootfs');
+    if (ownWorkDir && existsSync(roots)) rootsRemoved = removeTreeAside(roots);
     const image = await finishImage(result.image, {
       format: opts.imageFormat,
       annotations: opts.annotations,
