@@ -2,7 +2,9 @@ import { pipeline as pipelineCb, type Readable, type Transform } from 'node:stre
 import { pipeline } from 'node:stream/promises';
 import { cleanDescriptor, type Descriptor } from './descriptor.js';
 import { type Digest, digestStream, verifyingStream } from './digest.js';
+import { CHUNK_READER } from './internal/chunk-reader.js';
 import { createDecompressor } from './internal/compression.js';
+import { inflateRecycling } from './internal/inflate-recycling.js';
 import { once } from './internal/once.js';
 import { countBytes } from './internal/streams.js';
 import { layerCompression } from './media-types.js';
@@ -79,6 +81,14 @@ export function layerFromBlob(blob: LayerBlob): Layer {
   } else if (compression === 'none') {
     layer.uncompressedSize = async () => desc.size;
   }
+  Object.defineProperty(layer, CHUNK_READER, {
+    enumerable: false,
+    value: async function* (): AsyncGenerator<Buffer> {
+      const stored = await compressed();
+      if (compression === 'none') yield* stored as AsyncIterable<Buffer>;
+      else yield* inflateRecycling(stored, compression);
+    },
+  });
   return layer;
 }
 

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { type Layer, MediaType } from '@kaniko-ts/oci';
+import type { Layer } from '@kaniko-ts/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuilderError } from '../builder-error.js';
 import { InPlaceRoot, type InPlaceStage } from '../rootfs/in-place-root.js';
@@ -223,10 +223,7 @@ describe('InPlaceRoot stage switching', () => {
     await mkdir(join(root, 'keep'), { recursive: true });
     const calls: string[] = [];
     const layer = (name: string) =>
-      ({
-        mediaType: MediaType.ociLayer,
-        compressed: async () => Readable.from([Buffer.from(name)]),
-      }) as unknown as Layer;
+      ({ uncompressed: async () => Readable.from([Buffer.from(name)]) }) as unknown as Layer;
     const [l1, l2, l3] = [layer('l1'), layer('l2'), layer('l3')];
     const r = new InPlaceRoot({
       root,
