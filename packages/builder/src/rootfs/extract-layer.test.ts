@@ -1,10 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { getAttribute } from '@napi-rs/xattr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tarOf } from '../../test/tar-of.js';
 import { hostileLayers } from '../../testdata/hostile/hostile-layers.mjs';
