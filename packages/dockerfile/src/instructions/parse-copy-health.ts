@@ -1,5 +1,6 @@
 import { parseHeredocWord } from '../parser/heredoc.js';
 import type { InstructionNode, SourceRange } from '../parser/node.js';
+import { LexError } from '../shell/pattern.js';
 import { Flags, InstructionError, parseChmod, parseGoDuration } from './flags.js';
 import type { CopyInstruction, HealthcheckInstruction } from './types.js';
 
@@ -36,8 +37,15 @@ export function parseCopy(node: InstructionNode, base: Base): CopyInstruction {
     );
   }
   const dest = node.args[node.args.length - 1] as string;
-  if (parseHeredocWord(dest))
-    throw new InstructionError(`${name} cannot accept a heredoc as a destination`, dest);
+  let destHeredoc: ReturnType<typeof parseHeredocWord>;
+  try {
+    destHeredoc = parseHeredocWord(dest);
+  } catch (e) {
+    // a heredoc-looking destination that does not lex (`<<-EOF"`): an error at the instruction, as BuildKit
+    if (e instanceof LexError) throw new InstructionError(`${name} destination: ${e.message}`, dest);
+    throw e;
+  }
+  if (destHeredoc) throw new InstructionError(`${name} cannot accept a heredoc as a destination`, dest);
   const out: CopyInstruction = {
     kind: isAdd ? 'ADD' : 'COPY',
     ...base,
