@@ -2,6 +2,7 @@
 import { enableCompileCache } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { compileCacheDir } from './compile-cache.js';
+import { exitWithoutTeardown, processSurroundings } from './exit-without-teardown.js';
 import { VERSION } from './version.js';
 
 // `--version` answers from this module alone; everything else loads main.js (in the bundled CLI a chunk
@@ -20,10 +21,14 @@ if (argv[0] === '--version' || argv[0] === 'version') {
   process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
   const { main } = await import('./main.js');
   process.once('SIGINT', () => process.exit(130));
-  process.exitCode = await main({
+  const code = await main({
     argv,
     env,
     streams: { stdout: process.stdout, stderr: process.stderr },
     cwd: process.cwd(),
   });
+  process.exitCode = code;
+  // the command is done (outputs written, temp dirs removed): a success skips node's teardown where
+  // it safely can (see exit-without-teardown.ts); otherwise node exits as usual with `code`
+  exitWithoutTeardown(code, processSurroundings(env));
 }

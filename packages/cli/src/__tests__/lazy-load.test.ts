@@ -1,8 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import {
+  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -123,6 +125,46 @@ describe('the bundled CLI loads a command only when it runs', () => {
     expect(files.length).toBeGreaterThan(1);
   });
 
+  it('a success that ends without node’s teardown (exec of /bin/true) loses no output and no compile cache', () => {
+    const { NODE_OPTIONS: _, NODE_V8_COVERAGE: __, ...clean } = process.env;
+    // output to files, as in `kaniko-ts build … > log`
+    const exec = (name: string, env: NodeJS.ProcessEnv) => {
+      const out = openSync(join(work, `${name}.out`), 'w');
+      const err = openSync(join(work, `${name}.err`), 'w');
+      const r = spawnSync(node, [bundle, 'build', '--help', '--cache-dir', join(work, name)], {
+        env,
+        stdio: ['ignore', out, err],
+        timeout: 60_000,
+      });
+      closeSync(out);
+      closeSync(err);
+      const cached = readdirSync(join(work, name, 'node-compile-cache'), {
+        recursive: true,
+        withFileTypes: true,
+      })
+        .filter((e) => e.isFile())
+        .map((e) => e.name)
+        .sort();
+      return {
+        code: r.status,
+        stdout: readFileSync(join(work, `${name}.out`), 'utf8'),
+        stderr: readFileSync(join(work, `${name}.err`), 'utf8'),
+        cached,
+      };
+    };
+    // NODE_OPTIONS set: the usual exit (see exit-without-teardown.ts), the reference
+    const usual = exec('usual-exit', { ...clean, NODE_OPTIONS: '--no-warnings' });
+    const fast = exec('fast-exit', clean);
+    expect(usual.code).toBe(0);
+    expect(fast.code, fast.stderr).toBe(0);
+    expect(fast.stdout).toBe(usual.stdout);
+    expect(fast.stdout).toContain('--cache-dir');
+    expect(fast.stderr).toBe('');
+    // what node compiled is in the cache as after a usual exit (which is where node writes it)
+    expect(usual.cached.length).toBeGreaterThan(1);
+    expect(fast.cached).toEqual(usual.cached);
+  });
+
   it('a build against a plain-HTTP registry loads neither node:http2 nor node:tls (undici never uses them there)', async () => {
     const reg = harness().registries.plain;
     const ctx = join(work, 'http-only');
@@ -157,10 +199,15 @@ describe('the bundled CLI loads a command only when it runs', () => {
   });
 });
 
-function run(args: string[], env: Record<string, string> = {}) {
+/** Runs node with `args`; `env` is added to this process's environment, or is the whole of it (`only`). */
+function run(args: string[], env: Record<string, string | undefined> = {}, only = false) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(node, args, { env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      node,
+      args,
+      { env: only ? env : { ...process.env, ...env }, timeout: 120_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
