@@ -32,15 +32,10 @@ export async function writeOutputs(opts: BuildOptions, image: Image, digest: str
   return pushed;
 }
 
-/**
- * Pushes each layer to every destination as soon as the engine hands it over. `ready`: what every
- * upload waits for first (the push-permission check, when the build starts before it answers); its
- * rejection fails each upload with the same error.
- */
-export function layerUploader(opts: BuildOptions, ready?: Promise<unknown>): LayerUploader {
-  return new LayerUploader(async (layer, signal) => {
-    await ready;
-    return Promise.all(
+/** Pushes each layer to every destination as soon as the engine hands it over. */
+export function layerUploader(opts: BuildOptions): LayerUploader {
+  return new LayerUploader((layer, signal) =>
+    Promise.all(
       opts.destinations.map((dest) =>
         opts.registry.pushBlob(
           dest,
@@ -48,16 +43,16 @@ export function layerUploader(opts: BuildOptions, ready?: Promise<unknown>): Lay
           { signal, onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }) },
         ),
       ),
-    );
-  });
+    ),
+  );
 }
 
 /**
  * Pushes the image's config blob to every destination (build() starts it while the layer uploads
  * finish; the final `pushImage` then finds it pushed and does not check or send it again).
  */
-export async function pushConfig(opts: BuildOptions, image: Image, ready?: Promise<unknown>): Promise<void> {
-  const [descriptor] = await Promise.all([image.configDescriptor(), ready]);
+export async function pushConfig(opts: BuildOptions, image: Image): Promise<void> {
+  const descriptor = await image.configDescriptor();
   await Promise.all(
     opts.destinations.map((dest) =>
       opts.registry.pushBlob(
