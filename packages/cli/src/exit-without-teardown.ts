@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, type Stats, statSync } from 'node:fs';
 import { flushCompileCache } from 'node:module';
 
 /** What `exitWithoutTeardown` reads of the process; bin.ts passes the real one, tests their own. */
@@ -9,7 +9,7 @@ export interface ExitSurroundings {
   stderr: { readonly writableLength: number };
   /** `process.execve` (node ≥ 22.15 / 23.11 on POSIX). */
   execve: ((file: string, args: readonly string[], env: Record<string, string>) => never) | undefined;
-  /** True when `file` is a regular file this process may execute. */
+  /** True when `file` is a regular file this process may execute, the same file as at start-up. */
   executable: (file: string) => boolean;
   /** `module.flushCompileCache`: what node would write to the compile cache as it exits. */
   flushCompileCache: () => void;
@@ -32,7 +32,10 @@ export const TRUE_PROGRAM = '/bin/true';
  *   diagnostic reports are written in the teardown;
  * - stdout or stderr still holds data a full pipe has not taken: it would be lost with the process;
  * - `process.execve` is missing, or `/bin/true` is not an executable file (distroless images):
- *   node aborts the process when the exec itself fails, so it is only tried where it cannot.
+ *   node aborts the process when the exec itself fails, so it is only tried where it cannot;
+ * - `/bin/true` is not the file it was when the process started: an in-place build rewrites the
+ *   container's own `/`, and what is there now comes from the image just built (maybe for another
+ *   architecture, which the exec would fail on).
  */
 export function exitWithoutTeardown(code: number, s: ExitSurroundings): boolean {
   if (code !== 0 || s.execve === undefined) return false;
@@ -44,26 +47,49 @@ export function exitWithoutTeardown(code: number, s: ExitSurroundings): boolean 
   return true;
 }
 
-/** Regular file with execute permission for this process (access(2) also says no on noexec mounts). */
-export function isExecutableFile(file: string): boolean {
+/** Identity of a file: what says it is the same file later. */
+export type FileIdentity = Pick<Stats, 'dev' | 'ino' | 'size' | 'mtimeMs'>;
+
+/** `file`'s identity when it is a regular file this process may execute (access(2) says no on noexec mounts). */
+export function executableIdentity(file: string): FileIdentity | undefined {
   try {
-    if (!statSync(file).isFile()) return false;
+    const st = statSync(file);
+    if (!st.isFile()) return undefined;
     accessSync(file, constants.X_OK);
-    return true;
+    return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-/** The running process as `exitWithoutTeardown` sees it. */
-export function processSurroundings(env: Readonly<Record<string, string | undefined>>): ExitSurroundings {
+/** True when `file` is still executable and the same file as `before` (taken at start-up). */
+export function unchangedExecutable(file: string, before: FileIdentity | undefined): boolean {
+  const now = executableIdentity(file);
+  return (
+    before !== undefined &&
+    now !== undefined &&
+    now.dev === before.dev &&
+    now.ino === before.ino &&
+    now.size === before.size &&
+    now.mtimeMs === before.mtimeMs
+  );
+}
+
+/**
+ * The running process as `exitWithoutTeardown` sees it; `atStart` is `/bin/true`'s identity taken
+ * when the process started (`executableIdentity(TRUE_PROGRAM)`).
+ */
+export function processSurroundings(
+  env: Readonly<Record<string, string | undefined>>,
+  atStart: FileIdentity | undefined,
+): ExitSurroundings {
   return {
     execArgv: process.execArgv,
     env,
     stdout: process.stdout,
     stderr: process.stderr,
     execve: process.platform === 'linux' ? process.execve?.bind(process) : undefined,
-    executable: isExecutableFile,
+    executable: (file) => unchangedExecutable(file, atStart),
     flushCompileCache: () => flushCompileCache?.(),
   };
 }

@@ -1,12 +1,13 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type ExitSurroundings,
+  executableIdentity,
   exitWithoutTeardown,
-  isExecutableFile,
   TRUE_PROGRAM,
+  unchangedExecutable,
 } from '../exit-without-teardown.js';
 
 /** A process where the fast exit may happen, recording what is called, in order. */
@@ -78,20 +79,40 @@ describe('exitWithoutTeardown', () => {
   });
 });
 
-describe('isExecutableFile', () => {
+describe('executableIdentity and unchangedExecutable', () => {
   const dir = mkdtempSync(join(tmpdir(), 'exit-teardown-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const script = (name: string, text = '#!/bin/sh\n') => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    chmodSync(file, 0o755);
+    return file;
+  };
 
-  it('is true for an executable regular file and false for the rest', () => {
-    const script = join(dir, 'run.sh');
-    writeFileSync(script, '#!/bin/sh\n');
-    chmodSync(script, 0o755);
+  it('knows an executable regular file, and nothing else', () => {
     const plain = join(dir, 'plain');
     writeFileSync(plain, '');
     chmodSync(plain, 0o644);
-    expect(isExecutableFile(script)).toBe(true);
-    expect(isExecutableFile(plain)).toBe(false);
-    expect(isExecutableFile(dir)).toBe(false);
-    expect(isExecutableFile(join(dir, 'missing'))).toBe(false);
+    expect(executableIdentity(script('run.sh'))).toBeDefined();
+    expect(executableIdentity(plain)).toBeUndefined();
+    expect(executableIdentity(dir)).toBeUndefined();
+    expect(executableIdentity(join(dir, 'missing'))).toBeUndefined();
+  });
+
+  it('is unchanged only while the file is the one seen at start-up (an in-place build replaces it)', () => {
+    const file = script('true');
+    const atStart = executableIdentity(file);
+    expect(unchangedExecutable(file, atStart)).toBe(true);
+    // replaced by another file, as extracting the built image over `/` does
+    renameSync(script('other', '#!/bin/sh\nexit 0\n'), file);
+    expect(unchangedExecutable(file, atStart)).toBe(false);
+    // rewritten in place with new times
+    const again = executableIdentity(file);
+    utimesSync(file, new Date(0), new Date(0));
+    expect(unchangedExecutable(file, again)).toBe(false);
+    // gone, or never known
+    rmSync(file);
+    expect(unchangedExecutable(file, atStart)).toBe(false);
+    expect(unchangedExecutable(script('new'), undefined)).toBe(false);
   });
 });
