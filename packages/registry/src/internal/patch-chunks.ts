@@ -1,5 +1,5 @@
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BlobSource } from '../push.js';
 import type { Reference } from '../reference.js';
 import { RegistryError } from '../registry-error.js';
 import { backoffDelay } from '../transport/retry-policy.js';
@@ -7,13 +7,14 @@ import { uploadLocation } from '../upload-sessions.js';
 import type { ClientContext } from './context.js';
 
 /**
- * Sends a blob into an upload session in PATCH chunks of `chunkSize` bytes (the registry's
- * `Location` after each one is the next URL); returns the URL the closing PUT goes to.
+ * Sends a blob's bytes into an upload session in PATCH chunks of `chunkSize` bytes (the registry's
+ * `Location` after each one is the next URL), as the stream yields them; returns the URL the
+ * closing PUT goes to. The stream is destroyed when this returns or throws.
  */
 export async function patchChunks(
   ctx: ClientContext,
   ref: Reference,
-  blob: BlobSource,
+  source: Readable | Uint8Array,
   location: URL,
   chunkSize: number,
   scopes: string[],
@@ -63,7 +64,6 @@ export async function patchChunks(
       }
     }
   };
-  const source = await blob.open();
   if (source instanceof Uint8Array) {
     for (let i = 0; i < source.length; i += chunkSize)
       await send(Buffer.from(source.subarray(i, i + chunkSize)));
