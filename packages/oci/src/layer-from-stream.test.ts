@@ -245,3 +245,59 @@ describe('sources', () => {
     expect(fromIterable.descriptor().digest).toBe(fromPack.descriptor().digest);
   });
 });
+
+describe('layerFromStream onCompressedChunk (uploading while the blob is written)', () => {
+  // 6 MiB of mixed bytes: parallel gzip, whose output buffers are reused once written
+  const big = () => {
+    const bytes = Buffer.alloc(6 * 1024 * 1024, 'kaniko-ts layer text ');
+    randomFillSync(bytes, 0, 3 * 1024 * 1024);
+    return bytes;
+  };
+
+  it.each(['gzip', 'zstd', 'none'] as const)(
+    'shows every blob byte in order, exactly once (%s)',
+    async (compression) => {
+      const copies: Buffer[] = [];
+      const layer = await layerFromStream(Readable.from([big()]), {
+        compression,
+        dir,
+        onCompressedChunk: (chunk) => void copies.push(Buffer.from(chunk)),
+      });
+      const stored = Buffer.from(await readAll(await layer.compressed()));
+      // compressed output comes in many chunks as it is produced (not once, at the end)
+      if (compression !== 'none') expect(copies.length).toBeGreaterThan(1);
+      expect(Buffer.concat(copies).equals(stored)).toBe(true);
+    },
+  );
+
+  it('holds the next chunk back until the returned promise settles', async () => {
+    let pending = 0;
+    let most = 0;
+    let seen = 0;
+    const layer = await layerFromStream(Readable.from([big()]), {
+      dir,
+      onCompressedChunk: async (chunk) => {
+        pending++;
+        most = Math.max(most, pending);
+        seen += chunk.byteLength;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        pending--;
+      },
+    });
+    expect(most).toBe(1);
+    expect(seen).toBe(layer.descriptor().size);
+  });
+
+  it('fails the layer (and leaves no file) when the promise rejects', async () => {
+    const sub = await mkdtemp(join(dir, 'tap-fails-'));
+    const refused = new Error('upload refused');
+    await expect(
+      layerFromStream(Readable.from([big()]), {
+        dir: sub,
+        onCompressedChunk: () => Promise.reject(refused),
+      }),
+    ).rejects.toThrow(/upload refused/);
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(sub)).toEqual([]);
+  });
+});
