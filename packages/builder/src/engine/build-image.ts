@@ -88,7 +88,7 @@ class Build implements StageServices {
       secrets: req.secrets ?? {},
       source: (from) => this.copySource(from),
       events: (stage) => this.stageEvents.get(stage) ?? req.events,
-      streamLayer: (write) => this.streamLayer(write),
+      streamLayer: (write, stage) => this.streamLayer(write, stage),
       epoch: this.epoch,
     });
   }
@@ -324,13 +324,24 @@ class Build implements StageServices {
     return layer;
   }
 
-  private streamLayer<T>(write: (sink: Writable) => Promise<T>): Promise<{ result: T; layer: Layer }> {
-    return streamLayer(write, {
+  /** `stage`: whose layer this is; a final-image layer is shown to the sink's tap as it is written. */
+  private async streamLayer<T>(
+    write: (sink: Writable) => Promise<T>,
+    stage?: number,
+  ): Promise<{ result: T; layer: Layer }> {
+    const tap = stage !== undefined && this.finalChain.has(stage) ? this.req.layerSink?.tap?.() : undefined;
+    const written = streamLayer(write, {
       compression: this.req.compression ?? 'gzip',
       ...(this.req.compressionLevel !== undefined ? { level: this.req.compressionLevel } : {}),
       ...(this.gzipPool ? { gzipPool: this.gzipPool } : {}),
+      ...(tap ? { onCompressedChunk: (chunk: Uint8Array) => tap.chunk(chunk) } : {}),
       dir: join(this.req.workDir, 'layers'),
     });
+    written.then(
+      ({ layer }) => tap?.end(layer),
+      () => tap?.end(undefined),
+    );
+    return written;
   }
 
   /** (Bound: stage builders pass it on.) Extraction into the in-place root skips ignored paths. */
