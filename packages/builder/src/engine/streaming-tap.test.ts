@@ -13,8 +13,9 @@ const layerOf = (bytes: Buffer) =>
 
 /** An upload that reads everything it is given and records it with the digest it was told. */
 function recordingStart(opts: { failAfter?: number; slow?: boolean } = {}) {
-  const seen: { bytes: Buffer; descriptor: Descriptor | undefined; calls: number } = {
+  const seen: { bytes: Buffer; sizes: number[]; descriptor: Descriptor | undefined; calls: number } = {
     bytes: Buffer.alloc(0),
+    sizes: [],
     descriptor: undefined,
     calls: 0,
   };
@@ -29,6 +30,7 @@ function recordingStart(opts: { failAfter?: number; slow?: boolean } = {}) {
       if (opts.slow) await new Promise((resolve) => setTimeout(resolve, 1));
     }
     seen.bytes = Buffer.concat(got);
+    seen.sizes = got.map((c) => c.length);
     seen.descriptor = await descriptor;
   };
   return { seen, start };
@@ -63,7 +65,7 @@ describe('StreamingTap', () => {
   it('streams every byte of a big layer in order, then names its digest', async () => {
     const { seen, start } = recordingStart({ slow: true });
     const ended: string[] = [];
-    const tap = new StreamingTap(start, (d) => ended.push(d), 1024 * 1024);
+    const tap = new StreamingTap(start, (d) => ended.push(d), 1024 * 1024, 2 * 1024 * 1024);
     const bytes = randomBytes(9 * 1024 * 1024 + 1234);
     const waited = await feed(tap, bytes);
     const layer = layerOf(bytes);
@@ -71,6 +73,8 @@ describe('StreamingTap', () => {
     expect(await tap.outcome).toBe(true);
     expect(seen.calls).toBe(1);
     expect(seen.bytes.equals(bytes)).toBe(true);
+    // handed on in slabs of the upload's chunk size (sent as they are), the rest at the end
+    expect(seen.sizes).toEqual([2, 2, 2, 2].map((m) => m * 1024 * 1024).concat(1024 * 1024 + 1234));
     expect(seen.descriptor?.digest).toBe(layer.descriptor().digest);
     expect(ended).toEqual([layer.descriptor().digest]);
     // a slow upload held the writer back (bounded memory) instead of buffering everything

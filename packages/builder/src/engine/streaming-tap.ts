@@ -23,11 +23,15 @@ export class StreamingTap implements LayerTap {
   #settle: { resolve: (d: Descriptor) => void; reject: (e: Error) => void } | undefined;
   #outcome: Promise<boolean> | undefined;
   #failed = false;
+  #slab: Buffer | undefined;
+  #slabUsed = 0;
 
   constructor(
     private readonly start: StartStream,
     private readonly onEnd: (digest: string, uploaded: Promise<boolean>) => void,
     private readonly threshold = STREAM_AFTER_BYTES,
+    /** The upload's chunk size (registry STREAM_CHUNK_SIZE): bytes are handed on in slabs of it. */
+    private readonly slabSize = 8 * 1024 * 1024,
   ) {}
 
   /** Undefined while nothing streams; else true once the registry has the blob, false if it failed. */
@@ -37,17 +41,38 @@ export class StreamingTap implements LayerTap {
 
   chunk(bytes: Uint8Array): void | Promise<void> {
     if (this.#failed) return;
-    const copy = Buffer.from(bytes);
     if (this.#pipe === undefined) {
-      this.#held.push(copy);
-      this.#heldBytes += copy.byteLength;
+      this.#held.push(Buffer.from(bytes));
+      this.#heldBytes += bytes.byteLength;
       if (this.#heldBytes < this.threshold) return;
       this.#begin();
       const held = this.#held;
       this.#held = [];
-      return this.#write(Buffer.concat(held));
+      return this.#copy(Buffer.concat(held));
     }
-    return this.#write(copy);
+    return this.#copy(bytes);
+  }
+
+  /**
+   * Copies `bytes` into slabs of the upload's chunk size and hands each full slab on: one copy per
+   * byte, and the upload sends a slab as it is (no concatenation, far less garbage to collect).
+   */
+  #copy(bytes: Uint8Array): void | Promise<void> {
+    let off = 0;
+    let wait: Promise<void> | undefined;
+    while (off < bytes.byteLength) {
+      this.#slab ??= Buffer.allocUnsafeSlow(this.slabSize);
+      const n = Math.min(bytes.byteLength - off, this.slabSize - this.#slabUsed);
+      this.#slab.set(bytes.subarray(off, off + n), this.#slabUsed);
+      this.#slabUsed += n;
+      off += n;
+      if (this.#slabUsed === this.slabSize) {
+        wait = this.#write(this.#slab) ?? wait;
+        this.#slab = undefined;
+        this.#slabUsed = 0;
+      }
+    }
+    return wait;
   }
 
   end(layer: Layer | undefined): void {
@@ -58,6 +83,9 @@ export class StreamingTap implements LayerTap {
       this.#pipe.destroy();
       return;
     }
+    if (this.#slab !== undefined && this.#slabUsed > 0)
+      void this.#write(this.#slab.subarray(0, this.#slabUsed));
+    this.#slab = undefined;
     this.#pipe.end();
     this.#settle.resolve(layer.descriptor());
     this.onEnd(layer.descriptor().digest, this.#outcome);
@@ -71,7 +99,8 @@ export class StreamingTap implements LayerTap {
   }
 
   #begin(): void {
-    const pipe = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+    // object mode keeps the slabs whole (a byte stream would merge them on read); one queued
+    const pipe = new PassThrough({ objectMode: true, highWaterMark: 1 });
     // an upload that failed destroyed the pipe; later writes are dropped, never an 'error' event
     pipe.on('error', () => undefined);
     const descriptor = new Promise<Descriptor>((resolve, reject) => {

@@ -76,7 +76,8 @@ export async function patchChunks(
       pending.push(piece);
       pendingBytes += piece.length;
       while (pendingBytes >= chunkSize) {
-        const all = Buffer.concat(pending);
+        // a piece that is exactly one chunk (a streamed upload's slabs) goes as it is, uncopied
+        const all = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
         await send(all.subarray(0, chunkSize));
         pending = [all.subarray(chunkSize)];
         pendingBytes = all.length - chunkSize;
@@ -85,7 +86,7 @@ export async function patchChunks(
   } finally {
     source.destroy();
   }
-  if (pendingBytes > 0) await send(Buffer.concat(pending));
+  if (pendingBytes > 0) await send(pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending));
   return location;
 }
 
