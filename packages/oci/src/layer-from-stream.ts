@@ -48,12 +48,6 @@ export interface LayerOptions {
    * so the producer may reuse the memory that held them. Calls come in order, `n` growing.
    */
   onInputConsumed?: (bytes: number) => void;
-  /**
-   * `layerFromStream` only: each compressed chunk, in order, once it is in the blob file (a caller
-   * uploading the blob while it is written). The memory is reused afterwards: copy what you keep. A
-   * returned promise holds the next chunk back until it settles (a rejection fails the layer).
-   */
-  onCompressedChunk?: (chunk: Uint8Array) => void | Promise<void>;
 }
 
 export { createGzipPool, type GzipPool };
@@ -111,7 +105,7 @@ export async function layerFromStream(
       uncompressedHash,
       ...stages,
       compressedHash,
-      new FileSink(tmp, written, opts.onCompressedChunk),
+      new FileSink(tmp, written),
     ] as unknown as [Readable, ...Transform[], Writable]);
   } catch (cause) {
     await rm(tmp, { force: true });
@@ -131,25 +125,18 @@ export async function layerFromStream(
 }
 
 /**
- * Writes chunks to a new file, like `createWriteStream`, shows each written chunk to `tap`, and
- * tells `release` when a chunk's bytes are on their way to the file (so the compressor may reuse
- * its buffer).
+ * Writes chunks to a new file, like `createWriteStream`, and tells `release` when a chunk's bytes
+ * are on their way to the file (so the compressor may reuse its buffer).
  */
 class FileSink extends Writable {
   readonly #path: string;
   readonly #release: ((chunk: Uint8Array) => void) | undefined;
-  readonly #tap: ((chunk: Uint8Array) => void | Promise<void>) | undefined;
   #fd = -1;
 
-  constructor(
-    path: string,
-    release?: (chunk: Uint8Array) => void,
-    tap?: (chunk: Uint8Array) => void | Promise<void>,
-  ) {
+  constructor(path: string, release?: (chunk: Uint8Array) => void) {
     super();
     this.#path = path;
     this.#release = release;
-    this.#tap = tap;
   }
 
   override _construct(cb: (error?: Error | null) => void): void {
@@ -160,21 +147,10 @@ class FileSink extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (error?: Error | null) => void): void {
-    const done = (): void => {
-      this.#release?.(chunk);
-      cb();
-    };
     const next = (off: number): void => {
       if (off >= chunk.byteLength) {
-        let tapped: void | Promise<void>;
-        try {
-          tapped = this.#tap?.(chunk);
-        } catch (error) {
-          cb(error as Error);
-          return;
-        }
-        if (tapped instanceof Promise) tapped.then(done, (error: unknown) => cb(error as Error));
-        else done();
+        this.#release?.(chunk);
+        cb();
         return;
       }
       write(this.#fd, chunk, off, chunk.byteLength - off, null, (err, n) => (err ? cb(err) : next(off + n)));

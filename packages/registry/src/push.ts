@@ -74,7 +74,7 @@ export function pushBlob(
   return push;
 }
 
-export function checkAborted(signal: AbortSignal | undefined, operation: string, registry: string): void {
+function checkAborted(signal: AbortSignal | undefined, operation: string, registry: string): void {
   if (signal?.aborted)
     throw new RegistryError('ABORTED', `${operation}: cancelled`, { registry, cause: signal.reason });
 }
@@ -208,7 +208,7 @@ async function sendBytes(
   checkAborted(options.signal, operation, ref.registry);
   const source = options.onProgress ? withProgress(blob, options.onProgress) : blob;
   if (ctx.chunkSize !== undefined && size > ctx.chunkSize) {
-    location = await patchChunks(ctx, ref, await source.open(), location, ctx.chunkSize, scopes, operation);
+    location = await patchChunks(ctx, ref, source, location, ctx.chunkSize, scopes, operation);
     await finish(ctx, ref, location, digest, undefined, 0, scopes, operation);
   } else {
     await finish(ctx, ref, location, digest, source, size, scopes, operation);
@@ -216,8 +216,7 @@ async function sendBytes(
   return 'uploaded';
 }
 
-/** Closes an upload session with a PUT naming the digest (and carrying `blob`'s bytes, if given). */
-export async function finish(
+async function finish(
   ctx: ClientContext,
   ref: Reference,
   location: URL,

@@ -14,7 +14,6 @@ import {
   pushImageTo,
   pushIndexTo,
 } from './push.js';
-import { pushBlobStream } from './push-blob-stream.js';
 import { type ParseReferenceOptions, parseReference, type Reference } from './reference.js';
 import { attachReferrerTo, type ListReferrersOptions, listReferrersOf } from './referrers.js';
 import { RegistryError } from './registry-error.js';
@@ -158,19 +157,6 @@ export class RegistryClient {
   /** Pushes one blob unless present; returns what happened. */
   async pushBlob(ref: Reference | string, blob: BlobSource, options?: PushOptions): Promise<BlobOutcome> {
     return pushBlob(this.#ctx, this.#ref(ref), blob, options);
-  }
-
-  /**
-   * Uploads a blob while it is produced: `chunks` go out as they come, the digest is taken from
-   * `descriptor` at the end (see pushBlobStream). On failure the caller pushes the blob as usual.
-   */
-  async pushBlobStream(
-    ref: Reference | string,
-    chunks: Readable,
-    descriptor: Promise<Descriptor>,
-    options?: { signal?: AbortSignal },
-  ): Promise<BlobOutcome> {
-    return pushBlobStream(this.#ctx, this.#ref(ref), chunks, descriptor, options);
   }
 
   /** Pushes an image (blobs in parallel, then the manifest by tag, or by digest if the ref has none). */

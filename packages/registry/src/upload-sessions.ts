@@ -33,34 +33,26 @@ export async function cancelUploadSessions(ctx: ClientContext): Promise<void> {
   ctx.idleUploads.clear();
   await Promise.all(
     all.flatMap(([name, locations]) =>
-      locations.map((location) =>
-        cancelUpload(ctx, name.slice(0, name.indexOf('/')), name.slice(name.indexOf('/') + 1), location),
-      ),
+      locations.map(async (location) => {
+        const registry = name.slice(0, name.indexOf('/'));
+        const repository = name.slice(name.indexOf('/') + 1);
+        try {
+          const response = await ctx.transport.send({
+            method: 'DELETE',
+            registry,
+            url: location.href,
+            scopes: [repositoryScope(repository, 'pull', 'push')],
+            operation: `cancelling upload in ${name}`,
+            expect: [204, 200, 202, 404],
+            retry: false,
+          });
+          await response.body.dump();
+        } catch (error) {
+          ctx.log('debug', (error as Error).message);
+        }
+      }),
     ),
   );
-}
-
-/** Cancels one upload session (`DELETE`, once; a failure is only logged: the registry expires it). */
-export async function cancelUpload(
-  ctx: ClientContext,
-  registry: string,
-  repository: string,
-  location: URL,
-): Promise<void> {
-  try {
-    const response = await ctx.transport.send({
-      method: 'DELETE',
-      registry,
-      url: location.href,
-      scopes: [repositoryScope(repository, 'pull', 'push')],
-      operation: `cancelling upload in ${registry}/${repository}`,
-      expect: [204, 200, 202, 404],
-      retry: false,
-    });
-    await response.body.dump();
-  } catch (error) {
-    ctx.log('debug', (error as Error).message);
-  }
 }
 
 /** The session URL of an upload response (`Location`, relative to the request URL). */

@@ -32,30 +32,18 @@ export async function writeOutputs(opts: BuildOptions, image: Image, digest: str
   return pushed;
 }
 
-/**
- * Pushes each layer to every destination as soon as the engine hands it over. A RUN layer that grows
- * big starts uploading to the first destination while it is written (see StreamingTap); the others
- * then mount it from there when they share its registry.
- */
+/** Pushes each layer to every destination as soon as the engine hands it over. */
 export function layerUploader(opts: BuildOptions): LayerUploader {
-  const first = opts.destinations[0];
-  return new LayerUploader(
-    (layer, signal) =>
-      Promise.all(
-        opts.destinations.map((dest) =>
-          opts.registry.pushBlob(
-            dest,
-            { descriptor: layer.descriptor(), open: () => layer.compressed() },
-            { signal, onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }) },
-          ),
+  return new LayerUploader((layer, signal) =>
+    Promise.all(
+      opts.destinations.map((dest) =>
+        opts.registry.pushBlob(
+          dest,
+          { descriptor: layer.descriptor(), open: () => layer.compressed() },
+          { signal, onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }) },
         ),
       ),
-    first === undefined
-      ? {}
-      : {
-          // stopped by destroying `chunks` (StreamingTap.cancel)
-          stream: (chunks, descriptor) => opts.registry.pushBlobStream(first, chunks, descriptor),
-        },
+    ),
   );
 }
 

@@ -88,7 +88,7 @@ class Build implements StageServices {
       secrets: req.secrets ?? {},
       source: (from) => this.copySource(from),
       events: (stage) => this.stageEvents.get(stage) ?? req.events,
-      streamLayer: (write, stage) => this.streamLayer(write, stage),
+      streamLayer: (write) => this.streamLayer(write),
       epoch: this.epoch,
     });
   }
@@ -324,24 +324,13 @@ class Build implements StageServices {
     return layer;
   }
 
-  /** `stage`: whose layer this is; a final-image layer is shown to the sink's tap as it is written. */
-  private async streamLayer<T>(
-    write: (sink: Writable) => Promise<T>,
-    stage?: number,
-  ): Promise<{ result: T; layer: Layer }> {
-    const tap = stage !== undefined && this.finalChain.has(stage) ? this.req.layerSink?.tap?.() : undefined;
-    const written = streamLayer(write, {
+  private streamLayer<T>(write: (sink: Writable) => Promise<T>): Promise<{ result: T; layer: Layer }> {
+    return streamLayer(write, {
       compression: this.req.compression ?? 'gzip',
       ...(this.req.compressionLevel !== undefined ? { level: this.req.compressionLevel } : {}),
       ...(this.gzipPool ? { gzipPool: this.gzipPool } : {}),
-      ...(tap ? { onCompressedChunk: (chunk: Uint8Array) => tap.chunk(chunk) } : {}),
       dir: join(this.req.workDir, 'layers'),
     });
-    written.then(
-      ({ layer }) => tap?.end(layer),
-      () => tap?.end(undefined),
-    );
-    return written;
   }
 
   /** (Bound: stage builders pass it on.) Extraction into the in-place root skips ignored paths. */

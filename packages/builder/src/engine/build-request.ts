@@ -88,19 +88,6 @@ export interface LayerSink {
   add(layer: Layer): void;
   /** The first failure so far, if any; the build throws it. */
   failure(): unknown;
-  /**
-   * A tap for the compressed bytes of a final-image layer about to be written (a RUN's snapshot),
-   * so its upload can start before it is complete; undefined when the sink does not stream.
-   */
-  tap?(): LayerTap | undefined;
-}
-
-/** Sees one layer's compressed bytes while they are written (see `LayerSink.tap`). */
-export interface LayerTap {
-  /** Each compressed chunk, in order; copy what you keep. A returned promise holds the next back. */
-  chunk(bytes: Uint8Array): void | Promise<void>;
-  /** The layer is written (`layer`), or is not (undefined: writing failed). */
-  end(layer: Layer | undefined): void;
 }
 
 export interface InstructionTiming {

@@ -24,8 +24,8 @@ export interface SnapshotRunnerOptions {
   source(from: string | undefined): Promise<CopySource>;
   /** The events of a stage (RUN output goes there). */
   events(stage: number): BuildEvents | undefined;
-  /** Streams a layer tar of stage `stage` into a hashed, compressed layer. */
-  streamLayer<T>(write: (sink: Writable) => Promise<T>, stage: number): Promise<{ result: T; layer: Layer }>;
+  /** Streams a layer tar into a hashed, compressed layer. */
+  streamLayer<T>(write: (sink: Writable) => Promise<T>): Promise<{ result: T; layer: Layer }>;
   /** `--reproducible` mtime epoch. */
   epoch: number | undefined;
 }
@@ -102,9 +102,8 @@ export class SnapshotRunner {
       );
     }
     // the change set is tarred, hashed and compressed in one pass (no tar file in between)
-    const { result: stats, layer } = await this.opts.streamLayer(
-      (sink) => snapshotter.snapshot(sink, { mtimeEpoch: this.opts.epoch }),
-      state.plan.index,
+    const { result: stats, layer } = await this.opts.streamLayer((sink) =>
+      snapshotter.snapshot(sink, { mtimeEpoch: this.opts.epoch }),
     );
     return stats.entries === 0 ? undefined : layer;
   }

@@ -1,5 +1,5 @@
-import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BlobSource } from '../push.js';
 import type { Reference } from '../reference.js';
 import { RegistryError } from '../registry-error.js';
 import { backoffDelay } from '../transport/retry-policy.js';
@@ -7,14 +7,13 @@ import { uploadLocation } from '../upload-sessions.js';
 import type { ClientContext } from './context.js';
 
 /**
- * Sends a blob's bytes into an upload session in PATCH chunks of `chunkSize` bytes (the registry's
- * `Location` after each one is the next URL), as the stream yields them; returns the URL the
- * closing PUT goes to. The stream is destroyed when this returns or throws.
+ * Sends a blob into an upload session in PATCH chunks of `chunkSize` bytes (the registry's
+ * `Location` after each one is the next URL); returns the URL the closing PUT goes to.
  */
 export async function patchChunks(
   ctx: ClientContext,
   ref: Reference,
-  source: Readable | Uint8Array,
+  blob: BlobSource,
   location: URL,
   chunkSize: number,
   scopes: string[],
@@ -64,6 +63,7 @@ export async function patchChunks(
       }
     }
   };
+  const source = await blob.open();
   if (source instanceof Uint8Array) {
     for (let i = 0; i < source.length; i += chunkSize)
       await send(Buffer.from(source.subarray(i, i + chunkSize)));
@@ -76,8 +76,7 @@ export async function patchChunks(
       pending.push(piece);
       pendingBytes += piece.length;
       while (pendingBytes >= chunkSize) {
-        // a piece that is exactly one chunk (a streamed upload's slabs) goes as it is, uncopied
-        const all = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
+        const all = Buffer.concat(pending);
         await send(all.subarray(0, chunkSize));
         pending = [all.subarray(chunkSize)];
         pendingBytes = all.length - chunkSize;
@@ -86,7 +85,7 @@ export async function patchChunks(
   } finally {
     source.destroy();
   }
-  if (pendingBytes > 0) await send(pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending));
+  if (pendingBytes > 0) await send(Buffer.concat(pending));
   return location;
 }
 
