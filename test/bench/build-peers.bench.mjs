@@ -13,7 +13,9 @@
 // bud + push), alternating which goes first. Scratch dirs (kaniko-ts work dir, buildah storage) live on
 // BENCH_SCRATCH (default /dev/shm, tmpfs, as in TESTING.md's measurements).
 //
-// BENCH_RUNS (default 3) runs per cell; BENCH_ROWS=copy,metadata,… picks rows; BENCH_WARM=0 skips warm.
+// BENCH_RUNS (default 3) runs per cell; BENCH_ROWS=copy,metadata,… picks rows; BENCH_WARM=0 skips warm;
+// BENCH_UPLINK_MIBS=60 pushes through a proxy that limits uploads to 60 MiB/s (a CI runner's uplink to
+// a remote registry; base images are still read from the registry directly).
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -24,6 +26,7 @@ import { PUBLISHED, ROWS } from './build/rows.mjs';
 import { buildahStorage, pushedImageSummary, runBuildah } from './build/runners.mjs';
 import { startBenchEnvironment } from './lib/bench-environment.mjs';
 import { summarize } from './lib/measure.mjs';
+import { startThrottleProxy } from './lib/throttle-proxy.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WARM = process.env.BENCH_WARM !== '0';
@@ -36,10 +39,14 @@ if (process.getuid?.() !== 0)
 const env = await startBenchEnvironment();
 const scratch = await mkdtemp(join(scratchBase, 'kaniko-ts-build-bench-'));
 const host = env.registry.host;
+const uplink = process.env.BENCH_UPLINK_MIBS ? Number(process.env.BENCH_UPLINK_MIBS) : undefined;
+const proxy = uplink ? await startThrottleProxy(host, uplink) : undefined;
+// where both tools push: the registry, or the proxy in front of it
+const pushHost = proxy?.host ?? host;
 const load = [loadavg()[0]];
 const results = [];
 try {
-  const kaniko = await bundleKaniko(scratch);
+  const kaniko = { ...(await bundleKaniko(scratch)), pushHost };
   console.log(
     `kaniko-ts from ${kaniko.flavour}; scratch ${scratch}; n=${RUNS} per cell; load average ${load[0].toFixed(1)} on 2 cores`,
   );
@@ -51,7 +58,7 @@ try {
       ...kaniko,
       scratch,
       context: ctx,
-      destination: `${host}/bench/warmup:k`,
+      destination: `${pushHost}/bench/warmup:k`,
       registryHost: host,
     });
     const storage = await buildahStorage(scratch, env.containersEnv);
@@ -59,7 +66,7 @@ try {
       storage,
       env: env.containersEnv,
       context: ctx,
-      destination: `${host}/bench/warmup:b`,
+      destination: `${pushHost}/bench/warmup:b`,
       registryHost: host,
       tag: 'localhost/bench-warmup:latest',
     });
@@ -78,7 +85,7 @@ try {
       process.stdout.write(`\n${row.title}: cold`);
       for (let i = 0; i < RUNS; i++) {
         for (const who of i % 2 ? ['buildah', 'kaniko'] : ['kaniko', 'buildah']) {
-          const destination = `${host}/bench/${row.id}-${who}-cold-${i}:latest`;
+          const destination = `${pushHost}/bench/${row.id}-${who}-cold-${i}:latest`;
           if (who === 'kaniko') {
             cell.kanikoCold.push(
               await runKaniko({ ...kaniko, scratch, context, destination, registryHost: host }),
@@ -110,14 +117,14 @@ try {
           ...kaniko,
           scratch,
           context,
-          destination: `${host}/bench/${row.id}-kaniko-prime:latest`,
+          destination: `${pushHost}/bench/${row.id}-kaniko-prime:latest`,
           registryHost: host,
           cacheDir,
         });
         process.stdout.write(' warm');
         for (let i = 0; i < RUNS; i++) {
           for (const who of i % 2 ? ['buildah', 'kaniko'] : ['kaniko', 'buildah']) {
-            const destination = `${host}/bench/${row.id}-${who}-warm:latest`;
+            const destination = `${pushHost}/bench/${row.id}-${who}-warm:latest`;
             if (who === 'kaniko') {
               cell.kanikoWarm.push(
                 await runKaniko({ ...kaniko, scratch, context, destination, registryHost: host, cacheDir }),
@@ -170,7 +177,7 @@ try {
   }
   load.push(loadavg()[0]);
   if (results.length > 0) {
-    console.log(formatReport(results, { runs: RUNS, warm: WARM, flavour: kaniko.flavour, load }));
+    console.log(formatReport(results, { runs: RUNS, warm: WARM, flavour: kaniko.flavour, load, uplink }));
   }
   if (failed.length > 0) {
     console.log(`\nfailed rows:\n${failed.map((f) => `- ${f}`).join('\n')}`);
@@ -178,5 +185,6 @@ try {
   }
 } finally {
   await rm(scratch, { recursive: true, force: true });
+  await proxy?.stop();
   await env.stop();
 }

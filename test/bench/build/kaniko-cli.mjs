@@ -44,6 +44,7 @@ export async function runKanikoCli({
   context,
   destination,
   registryHost,
+  pushHost,
   cacheDir,
   compression,
 }) {
@@ -62,6 +63,7 @@ export async function runKanikoCli({
     '--log-format',
     'json',
   ];
+  if (pushHost && pushHost !== registryHost) args.push('--insecure-registry', pushHost);
   if (cacheDir) args.push('--cache', '--cache-dir', cacheDir);
   if (compression) args.push('--compression', compression);
   try {

@@ -14,14 +14,14 @@ function table(head, rows) {
   ].join('\n');
 }
 
-export function formatReport(results, { runs, warm, flavour, load }) {
+export function formatReport(results, { runs, warm, flavour, load, uplink }) {
   const out = [];
   out.push(
     `\n### kaniko-ts vs buildah bud --layers, same run (seconds, median of ${runs}; ratio = kaniko-ts / buildah)`,
   );
   out.push(
     `kaniko-ts: one node process per build, ${flavour}, start-up included; buildah: \`bud --layers\` + \`push\`. ` +
-      `Both push to the same loopback registry. Load average ${load.map((l) => l.toFixed(1)).join(' → ')} on 2 cores (other work running). ` +
+      `Both push to the same loopback registry${uplink ? `, through a proxy that limits uploads to ${uplink} MiB/s` : ''}. Load average ${load.map((l) => l.toFixed(1)).join(' → ')} on 2 cores (other work running). ` +
       'Published columns: TESTING.md "Measured peers" (kaniko 1.23.2, buildah 1.28, same machine type, n=5, tmpfs), for reference only; compare ratios, not seconds, across runs.\n',
   );
   out.push(
