@@ -17,7 +17,8 @@ export async function planWithBaseImages(
     target: req.target,
     targetPlatform: formatPlatform(req.platform),
   };
-  const first = createBuildPlan(req.dockerfile.text, options);
+  // only its stages' bases are read: the plan with the bases' configs below is the one linted
+  const first = createBuildPlan(req.dockerfile.text, { ...options, lint: false });
   const baseImages: Record<string, BaseImageConfig> = {};
   const baseDigests: Record<string, string> = {};
   await Promise.all(
