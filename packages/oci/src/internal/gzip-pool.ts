@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import zlib from 'node:zlib';
 import { OciError } from '../oci-error.js';
 import { deflateInto } from './deflate-into.js';
+import { SampleDeflater } from './sample-deflater.js';
 
 /** Deflate's window: a block's preset dictionary is at most this long. */
 export const WINDOW = 32 * 1024;
@@ -85,27 +86,29 @@ export function createGzipPool(opts: { threads?: number } = {}): GzipPool {
   const threads = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
   const queue: Queued[] = [];
   const running = new Set<Promise<void>>();
-  // one sample buffer per running block, reused (samples are deflated one after another)
-  const samples: Buffer[] = [];
+  // one sample deflater per running block, reused (a block's samples go one after another)
+  const samplers: SampleDeflater[] = [];
   let closed = false;
 
   /** Whether none of eight level-1 samples, spread from the block's start to its end, shrinks below 97%. */
   async function incompressible(input: Buffer): Promise<boolean> {
     if (input.byteLength < MIN_STORED_BLOCK) return false;
-    const scratch = samples.pop() ?? Buffer.allocUnsafeSlow(SAMPLE + 4096);
+    const sampler = samplers.pop() ?? new SampleDeflater(Buffer.allocUnsafeSlow(SAMPLE + 4096));
+    let reusable = false;
     try {
       for (const at of sampleOffsets(input.byteLength)) {
-        const out = await deflateInto(
-          input.subarray(at, at + SAMPLE),
-          { level: 1 },
-          zlib.constants.Z_FINISH,
-          scratch,
-        );
-        if (out.byteLength < SAMPLE * 0.97) return false;
+        const size = await sampler.size(input.subarray(at, at + SAMPLE));
+        if (size < SAMPLE * 0.97) {
+          reusable = true;
+          return false;
+        }
       }
+      reusable = true;
       return true;
     } finally {
-      samples.push(scratch);
+      // after a failure the stream is not trusted again
+      if (reusable && !closed) samplers.push(sampler);
+      else sampler.close();
     }
   }
 
@@ -152,7 +155,7 @@ export function createGzipPool(opts: { threads?: number } = {}): GzipPool {
       for (const q of queue.splice(0))
         q.reject(new OciError('INVALID_ARGUMENT', 'compressing gzip block: pool closed'));
       while (running.size > 0) await Promise.allSettled([...running]);
-      samples.length = 0;
+      for (const s of samplers.splice(0)) s.close();
     },
   };
 }
