@@ -156,7 +156,13 @@ export function expectCaseConfig(c: CorpusCase, ours: FlatImage): void {
 /** Runs the case's checks in `ref` under podman (and in Buildah's image where the check compares). */
 export async function runCaseChecks(c: CorpusCase, ref: string, buildahRef: string, label: string) {
   for (const check of c.checks) {
-    const run = await podmanRun(ref, check.run, { pull: 'always', timeoutMs: 120_000 });
+    let run = await podmanRun(ref, check.run, { pull: 'always', timeoutMs: 120_000 });
+    const expected = check.stdout ?? (check.stdoutFile ? 'file' : '');
+    if (run.exitCode === 0 && run.stdout === '' && expected !== '') {
+      // podman's lost output (see below; seen again in mv-added-dir in place, exit code 0 and no
+      // output at all although its CMD always prints): the same image runs once more
+      run = await podmanRun(ref, check.run, { pull: 'always', timeoutMs: 120_000 });
+    }
     expect(run.exitCode, `${label}: podman run ${check.run.join(' ')}: ${run.stderr}`).toBe(0);
     if (check.stdout !== undefined) expect(run.stdout).toBe(check.stdout);
     if (check.stdoutFile) expect(run.stdout).toBe(await readFile(join(c.dir, check.stdoutFile), 'utf8'));
