@@ -1,12 +1,23 @@
 import zlib from 'node:zlib';
 
 /** The parts of Node's zlib stream that `_processChunk` (kept "for backwards compatibility") uses. */
-interface ChunkProcessing {
-  _processChunk?: (chunk: Buffer, flush: number, cb: () => void) => void;
-  _outBuffer?: unknown;
-  _outOffset?: unknown;
-  _chunkSize?: unknown;
+export interface ChunkProcessing {
+  _processChunk: (chunk: Buffer, flush: number, cb: () => void) => void;
+  _outBuffer: Buffer;
+  _outOffset: number;
+  _chunkSize: number;
   push(chunk: Buffer | null): boolean;
+}
+
+/** `stream` as one whose `_processChunk` can be driven, or undefined when this node lacks those internals. */
+export function chunkProcessing<T extends object>(stream: T): (T & ChunkProcessing) | undefined {
+  const d = stream as T & Partial<ChunkProcessing>;
+  return typeof d._processChunk === 'function' &&
+    Buffer.isBuffer(d._outBuffer) &&
+    typeof d._outOffset === 'number' &&
+    typeof d._chunkSize === 'number'
+    ? (d as T & ChunkProcessing)
+    : undefined;
 }
 
 /**
@@ -27,15 +38,10 @@ export function deflateInto(
   output: Buffer,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const d = zlib.createDeflateRaw({ ...options, chunkSize: 64 }) as unknown as zlib.DeflateRaw &
-      ChunkProcessing;
-    if (
-      typeof d._processChunk !== 'function' ||
-      !Buffer.isBuffer(d._outBuffer) ||
-      typeof d._outOffset !== 'number' ||
-      typeof d._chunkSize !== 'number'
-    ) {
-      d.close();
+    const stream = zlib.createDeflateRaw({ ...options, chunkSize: 64 });
+    const d = chunkProcessing(stream);
+    if (d === undefined) {
+      stream.close();
       zlib.deflateRaw(input, { ...options, finishFlush: flush, chunkSize: output.byteLength }, (e, r) => {
         if (e) reject(e);
         else if (r.byteLength > output.byteLength) resolve(r);

@@ -1,14 +1,5 @@
 import zlib from 'node:zlib';
-import { deflateInto } from './deflate-into.js';
-
-/** The parts of Node's zlib stream this drives (see deflateInto, which drives the same ones). */
-interface ChunkProcessing {
-  _processChunk?: (chunk: Buffer, flush: number, cb: () => void) => void;
-  _outBuffer?: unknown;
-  _outOffset?: unknown;
-  _chunkSize?: unknown;
-  push(chunk: Buffer | null): boolean;
-}
+import { type ChunkProcessing, chunkProcessing, deflateInto } from './deflate-into.js';
 
 /**
  * Measures how small level-1 raw deflate makes small samples, one sample after another, on one zlib
@@ -28,15 +19,10 @@ export class SampleDeflater {
 
   constructor(output: Buffer) {
     this.#output = output;
-    const d = zlib.createDeflateRaw({ level: 1, chunkSize: 64 }) as unknown as zlib.DeflateRaw &
-      ChunkProcessing;
-    if (
-      typeof d._processChunk !== 'function' ||
-      !Buffer.isBuffer(d._outBuffer) ||
-      typeof d._outOffset !== 'number' ||
-      typeof d._chunkSize !== 'number'
-    ) {
-      d.close();
+    const stream = zlib.createDeflateRaw({ level: 1, chunkSize: 64 });
+    const d = chunkProcessing(stream);
+    if (d === undefined) {
+      stream.close();
       return;
     }
     d._outBuffer = output;
@@ -59,19 +45,15 @@ export class SampleDeflater {
       this.#bytes = 0;
       this.#fail = reject;
       d._outOffset = 0;
-      (d._processChunk as NonNullable<ChunkProcessing['_processChunk']>)(
-        sample,
-        zlib.constants.Z_FINISH,
-        () => {
-          this.#fail = undefined;
-          if (d.destroyed) {
-            reject(new Error('deflate stream closed before its output'));
-            return;
-          }
-          d.reset();
-          resolve(this.#bytes);
-        },
-      );
+      d._processChunk(sample, zlib.constants.Z_FINISH, () => {
+        this.#fail = undefined;
+        if (d.destroyed) {
+          reject(new Error('deflate stream closed before its output'));
+          return;
+        }
+        d.reset();
+        resolve(this.#bytes);
+      });
     });
   }
 
