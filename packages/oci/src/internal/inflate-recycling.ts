@@ -1,21 +1,13 @@
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
+import { chunkProcessing } from './chunk-processing.js';
 import { createDecompressor } from './compression.js';
 
-/** The parts of Node's zlib stream that `_processChunk` uses (see deflate-into.ts). */
-interface ChunkProcessing {
-  _processChunk?: (chunk: Buffer, flush: number, cb: () => void) => void;
-  _outBuffer?: unknown;
-  _outOffset?: unknown;
-  _chunkSize?: unknown;
+/** What inflating drives beyond `_processChunk` (see chunk-processing.ts). */
+interface InflateInternals {
   /** The flush flags the stream itself uses for a write and for the end (zlib and zstd differ). */
   _defaultFlushFlag?: unknown;
   _finishFlushFlag?: unknown;
-  _read(n: number): void;
-  push(chunk: Buffer | null): boolean;
-  close(): void;
-  once(event: 'error', listener: (error: Error) => void): unknown;
-  destroyed: boolean;
 }
 
 export interface InflateRecyclingOptions {
@@ -53,17 +45,13 @@ export async function* inflateRecycling(
   const size = opts.bufferSize ?? 1024 * 1024;
   const ahead = opts.ahead ?? 4;
   const piece = opts.piece ?? 64 * 1024;
-  const d = (compression === 'gzip'
-    ? zlib.createGunzip({ chunkSize: 64 })
-    : zlib.createZstdDecompress({ chunkSize: 64 })) as unknown as ChunkProcessing;
-  if (
-    opts.plainStream ||
-    typeof d._processChunk !== 'function' ||
-    !Buffer.isBuffer(d._outBuffer) ||
-    typeof d._outOffset !== 'number' ||
-    typeof d._chunkSize !== 'number'
-  ) {
-    d.close();
+  const stream: (zlib.Gunzip | zlib.ZstdDecompress) & InflateInternals =
+    compression === 'gzip'
+      ? zlib.createGunzip({ chunkSize: 64 })
+      : zlib.createZstdDecompress({ chunkSize: 64 });
+  const d = opts.plainStream ? undefined : chunkProcessing(stream);
+  if (d === undefined) {
+    stream.close();
     yield* source.pipe(createDecompressor(compression)) as AsyncIterable<Buffer>;
     return;
   }

@@ -1,5 +1,6 @@
 import zlib from 'node:zlib';
-import { type ChunkProcessing, chunkProcessing, deflateInto } from './deflate-into.js';
+import { type ChunkProcessing, chunkProcessing } from './chunk-processing.js';
+import { deflateInto } from './deflate-into.js';
 
 /**
  * Measures how small level-1 raw deflate makes small samples, one sample after another, on one zlib
