@@ -44,6 +44,10 @@ const BLOCK = 512;
 
 const EMPTY = Buffer.alloc(0);
 
+/** The archive ended inside `what` (a header, a record, an entry's body). */
+const endOfData = (what: string): BuilderError =>
+  new BuilderError('INVALID_LAYER', `reading tar: unexpected end of data in ${what}`, { entry: what });
+
 /**
  * Reads exact byte counts from an async chunk source without buffering more than one chunk: a read
  * that spans chunks copies just the bytes it needs, never a whole chunk.
@@ -88,6 +92,13 @@ class ByteReader {
     await this.it.return?.();
   }
 
+  /** Exactly `n` (> 0) bytes; the stream ending first is INVALID_LAYER. */
+  async readExactly(n: number, what: string): Promise<Buffer> {
+    const out = await this.read(n, what);
+    if (out === null) throw endOfData(what);
+    return out;
+  }
+
   /** Exactly `n` bytes, or null at a clean end of stream (no byte available). */
   async read(n: number, what: string): Promise<Buffer | null> {
     if (this.buffered.length >= n) {
@@ -103,9 +114,7 @@ class ByteReader {
       const chunk = await this.nextChunk();
       if (chunk === null) {
         if (have === 0) return null;
-        throw new BuilderError('INVALID_LAYER', `reading tar: unexpected end of data in ${what}`, {
-          entry: what,
-        });
+        throw endOfData(what);
       }
       const take = Math.min(n - have, chunk.length);
       chunk.copy(out, have, 0, take);
@@ -123,9 +132,7 @@ class ByteReader {
       if (this.buffered.length === 0) {
         const chunk = await this.nextChunk();
         if (chunk === null) {
-          throw new BuilderError('INVALID_LAYER', `reading tar: unexpected end of data in ${what}`, {
-            entry: what,
-          });
+          throw endOfData(what);
         }
         this.buffered = chunk;
         continue;
@@ -265,9 +272,7 @@ async function* tarEntries(reader: ByteReader): AsyncGenerator<TarEntry> {
           },
         );
       }
-      const data = size ? await reader.read(size, name) : Buffer.alloc(0);
-      if (data === null)
-        throw new BuilderError('INVALID_LAYER', `reading tar: unexpected end of data in ${name}`);
+      const data = size ? await reader.readExactly(size, name) : EMPTY;
       await reader.read(padding(size), name);
       if (flag === 'x') pax = new Map([...globalPax, ...parsePax(data)]);
       else if (flag === 'g') globalPax = parsePax(data);
@@ -331,11 +336,7 @@ async function* tarEntries(reader: ByteReader): AsyncGenerator<TarEntry> {
     };
     const readAll = async (): Promise<Buffer> => {
       if (left === 0) return EMPTY;
-      const all = await reader.read(left, header.name);
-      if (all === null)
-        throw new BuilderError('INVALID_LAYER', `reading tar: unexpected end of data in ${header.name}`, {
-          entry: header.name,
-        });
+      const all = await reader.readExactly(left, header.name);
       left = 0;
       return all;
     };
