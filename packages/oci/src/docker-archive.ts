@@ -2,12 +2,13 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
+import type { Pack } from 'tar-stream';
 import type { Descriptor } from './descriptor.js';
 import { type Digest, digestHex, digestStream, sha256, verifyingStream } from './digest.js';
 import { type Image, imageFromParts } from './image.js';
 import { parseImageConfig } from './image-config.js';
 import { sniffCompression } from './internal/compression.js';
+import { loadTarStream } from './internal/load-tar-stream.js';
 import { readAll } from './internal/streams.js';
 import { indexTar, resolveMember, type TarMember } from './internal/tar-index.js';
 import { type Layer, layerFromBlob, layerUncompressedSize } from './layer.js';
@@ -29,12 +30,7 @@ export interface WriteDockerArchiveOptions {
 
 const FIXED = { mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' };
 
-async function addEntry(
-  pack: tar.Pack,
-  name: string,
-  size: number,
-  src: Readable | Uint8Array,
-): Promise<void> {
+async function addEntry(pack: Pack, name: string, size: number, src: Readable | Uint8Array): Promise<void> {
   let done!: (err?: Error | null) => void;
   const finished = new Promise<void>((resolve, reject) => {
     done = (err) => (err ? reject(err) : resolve());
@@ -81,7 +77,7 @@ export async function writeDockerArchive(
     RepoTags: opts.tags?.length ? [...opts.tags] : null,
     Layers: diffIds.map((d) => `blobs/sha256/${digestHex(d)}`),
   };
-  const pack = tar.pack();
+  const pack = (await loadTarStream()).pack();
   const out = typeof target === 'string' ? createWriteStream(target) : target;
   const written = pipeline(pack as unknown as Readable, out);
   try {

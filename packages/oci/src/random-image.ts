@@ -1,6 +1,6 @@
-import tar from 'tar-stream';
 import { emptyImage } from './empty.js';
 import type { Image } from './image.js';
+import { loadTarStream } from './internal/load-tar-stream.js';
 import { readAll } from './internal/streams.js';
 import type { Layer } from './layer.js';
 import { layerFromBytes } from './layer-from-stream.js';
@@ -39,7 +39,7 @@ function generator(seed: number): (n: number) => Buffer {
 
 /** A tar with one regular file of `size` pseudo-random bytes, fixed times and owners. */
 export async function randomLayerTar(seed: number, index: number, size: number): Promise<Uint8Array> {
-  const pack = tar.pack();
+  const pack = (await loadTarStream()).pack();
   const data = generator(seed * 7919 + index)(size);
   const done = readAll(pack);
   pack.entry({ name: `random/`, type: 'directory', mode: 0o755, mtime: new Date(0), uid: 0, gid: 0 });

@@ -48,6 +48,8 @@ describe('the bundled CLI loads a command only when it runs', () => {
   let recorder: string;
   /** Output files of the bundle holding sigstore or sbom code (from esbuild's metafile). */
   let heavy: Set<string>;
+  /** Output files holding tar-stream, which only archive writers load (oci's load-tar-stream.ts). */
+  let tarStream: Set<string>;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'cli-lazy-'));
@@ -58,15 +60,14 @@ describe('the bundled CLI loads a command only when it runs', () => {
       string,
       { inputs: Record<string, unknown> }
     >;
-    heavy = new Set(
-      Object.entries(outputs)
-        .filter(([, o]) =>
-          Object.keys(o.inputs).some((i) =>
-            /packages\/(sigstore|sbom)\/src\/|node_modules\/@sigstore\//.test(i),
-          ),
-        )
-        .map(([file]) => basename(file)),
-    );
+    const holding = (pattern: RegExp) =>
+      new Set(
+        Object.entries(outputs)
+          .filter(([, o]) => Object.keys(o.inputs).some((i) => pattern.test(i)))
+          .map(([file]) => basename(file)),
+      );
+    heavy = holding(/packages\/(sigstore|sbom)\/src\/|node_modules\/@sigstore\//);
+    tarStream = holding(/node_modules\/tar-stream\//);
     recorder = join(work, 'recorder.mjs');
     writeFileSync(recorder, RECORDER);
   }, 120_000);
@@ -165,7 +166,7 @@ describe('the bundled CLI loads a command only when it runs', () => {
     expect(fast.cached).toEqual(usual.cached);
   });
 
-  it('a build against a plain-HTTP registry loads neither node:http2 nor node:tls (undici never uses them there)', async () => {
+  it('a build against a plain-HTTP registry loads neither node:http2 nor node:tls (undici never uses them there), nor tar-stream', async () => {
     const reg = harness().registries.plain;
     const ctx = join(work, 'http-only');
     rmSync(ctx, { recursive: true, force: true });
@@ -177,25 +178,40 @@ describe('the bundled CLI loads a command only when it runs', () => {
       preload,
       `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(modules)}, process.moduleLoadList.join('\\n')));`,
     );
-    const r = await run([
-      '--require',
-      preload,
-      bundle,
-      'build',
-      '--context',
-      ctx,
-      '--destination',
-      `${reg.host}/cli-lazy/http-only:1`,
-      '--insecure-registry',
-      reg.host,
-      '--cache',
-      '--cache-dir',
-      join(work, 'http-only-cache'),
-    ]);
+    const log = join(work, 'http-only-loaded.txt');
+    writeFileSync(log, '');
+    const r = await run(
+      [
+        '--require',
+        preload,
+        '--import',
+        recorder,
+        bundle,
+        'build',
+        '--context',
+        ctx,
+        '--destination',
+        `${reg.host}/cli-lazy/http-only:1`,
+        '--insecure-registry',
+        reg.host,
+        '--cache',
+        '--cache-dir',
+        join(work, 'http-only-cache'),
+      ],
+      { LOADED_LOG: log },
+    );
     expect(r.code, r.stderr).toBe(0);
     const loadedModules = readFileSync(modules, 'utf8').split('\n');
     expect(loadedModules).toContain('NativeModule http');
     expect(loadedModules.filter((m) => /^NativeModule (http2|tls)$/.test(m))).toEqual([]);
+    // tar-stream (and streamx under it) is evaluated only by what writes archives, not by a build
+    const files = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((u) => basename(fileURLToPath(u)));
+    expect(files.length).toBeGreaterThan(3);
+    expect(tarStream.size).toBeGreaterThan(0);
+    expect(files.filter((f) => tarStream.has(f))).toEqual([]);
   });
 });
 
