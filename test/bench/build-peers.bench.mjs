@@ -9,6 +9,9 @@
 // WARM: buildah rebuilds with the storage of its last cold run (its --layers cache hits) and pushes
 // again to one warm repository; kaniko-ts rebuilds with its layer cache on (--cache-dir, primed by
 // one unmeasured build) and pushes to its warm repository.
+// FLOOR (warm rows): build/push-floor.mjs, a node process that only sends the requests of kaniko-ts's
+// warm push with undici (bundled and compile-cached like the CLI), pushing the image kaniko-ts pushed
+// again: what node, undici and the registry cost before any of kaniko-ts's own work.
 // Each tool runs as a whole process (kaniko-ts: node start-up and bundle evaluation included; buildah:
 // bud + push), alternating which goes first. Scratch dirs (kaniko-ts work dir, buildah storage) live on
 // BENCH_SCRATCH (default /dev/shm, tmpfs, as in TESTING.md's measurements).
@@ -21,6 +24,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleKaniko, runKanikoCli as runKaniko } from './build/kaniko-cli.mjs';
+import { bundlePushFloor, pushFloorInput, runPushFloor } from './build/push-floor-runner.mjs';
 import { formatReport } from './build/report.mjs';
 import { PUBLISHED, ROWS } from './build/rows.mjs';
 import { buildahStorage, pushedImageSummary, runBuildah } from './build/runners.mjs';
@@ -47,6 +51,7 @@ const load = [loadavg()[0]];
 const results = [];
 try {
   const kaniko = { ...(await bundleKaniko(scratch)), pushHost };
+  const floorBundle = WARM ? await bundlePushFloor(scratch) : undefined;
   console.log(
     `kaniko-ts from ${kaniko.flavour}; scratch ${scratch}; n=${RUNS} per cell; load average ${load[0].toFixed(1)} on 2 cores`,
   );
@@ -79,7 +84,7 @@ try {
       const context = join(scratch, `ctx-${row.id}`);
       await row.prepare(context);
       const tag = `localhost/bench-${row.id}:latest`;
-      const cell = { kanikoCold: [], buildahCold: [], kanikoWarm: [], buildahWarm: [] };
+      const cell = { kanikoCold: [], buildahCold: [], kanikoWarm: [], buildahWarm: [], floorWarm: [] };
       let warmStorage;
       const lastCold = {};
       process.stdout.write(`\n${row.title}: cold`);
@@ -113,19 +118,24 @@ try {
       // buildah's warm runs use the storage its last cold build left
       const cacheDir = join(scratch, `cache-${row.id}`);
       if (WARM) {
-        await runKaniko({
-          ...kaniko,
-          scratch,
+        const prime = `${pushHost}/bench/${row.id}-kaniko-prime:latest`;
+        await runKaniko({ ...kaniko, scratch, context, destination: prime, registryHost: host, cacheDir });
+        const floor = await pushFloorInput({
+          registryUrl: env.registry.url,
+          host: pushHost,
+          baseHost: host,
+          ref: prime,
           context,
-          destination: `${pushHost}/bench/${row.id}-kaniko-prime:latest`,
-          registryHost: host,
-          cacheDir,
         });
+        const floorCache = join(cacheDir, 'floor-compile-cache');
+        await runPushFloor(floorBundle, floor, floorCache); // primes its compile cache, as the prime build does kaniko-ts's
         process.stdout.write(' warm');
         for (let i = 0; i < RUNS; i++) {
-          for (const who of i % 2 ? ['buildah', 'kaniko'] : ['kaniko', 'buildah']) {
+          for (const who of i % 2 ? ['buildah', 'kaniko', 'floor'] : ['floor', 'kaniko', 'buildah']) {
             const destination = `${pushHost}/bench/${row.id}-${who}-warm:latest`;
-            if (who === 'kaniko') {
+            if (who === 'floor') {
+              cell.floorWarm.push(await runPushFloor(floorBundle, floor, floorCache));
+            } else if (who === 'kaniko') {
               cell.kanikoWarm.push(
                 await runKaniko({ ...kaniko, scratch, context, destination, registryHost: host, cacheDir }),
               );

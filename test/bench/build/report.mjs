@@ -4,6 +4,7 @@ import { summarize } from '../lib/measure.mjs';
 const s = (x) => (x === undefined ? '–' : x.toFixed(2));
 const ratio = (a, b) => (a && b ? `${(a.median / b.median).toFixed(2)}×` : '–');
 const range = (c) => (c ? `${s(c.median)} (${s(c.min)}–${s(c.max)})` : '–');
+const overFloor = (k, f) => (k && f ? `${((k.median - f.median) * 1000).toFixed(0)} ms` : '–');
 const med = (xs) => (xs.length ? summarize(xs).median : undefined);
 
 function table(head, rows) {
@@ -22,6 +23,7 @@ export function formatReport(results, { runs, warm, flavour, load, uplink }) {
   out.push(
     `kaniko-ts: one node process per build, ${flavour}, start-up included; buildah: \`bud --layers\` + \`push\`. ` +
       `Both push to the same loopback registry${uplink ? `, through a proxy that limits uploads to ${uplink} MiB/s` : ''}. Load average ${load.map((l) => l.toFixed(1)).join(' → ')} on 2 cores (other work running). ` +
+      "Floor: build/push-floor.mjs, a bundled node process that sends only the requests of kaniko-ts's warm push with undici (base manifests ‖ upload session; layer HEADs ‖ config PUT; manifest PUT), re-pushing the image kaniko-ts pushed: node start-up, undici and the registry, without any of kaniko-ts's own work. " +
       'Published columns: TESTING.md "Measured peers" (kaniko 1.23.2, buildah 1.28, same machine type, n=5, tmpfs), for reference only; compare ratios, not seconds, across runs.\n',
   );
   out.push(
@@ -31,7 +33,15 @@ export function formatReport(results, { runs, warm, flavour, load, uplink }) {
         'kaniko-ts cold',
         'buildah cold',
         'ratio cold',
-        ...(warm ? ['kaniko-ts warm (--cache-dir)', 'buildah warm', 'ratio warm'] : []),
+        ...(warm
+          ? [
+              'kaniko-ts warm (--cache-dir)',
+              'buildah warm',
+              'ratio warm',
+              'node + undici floor warm',
+              'kaniko-ts warm over floor',
+            ]
+          : []),
         'kaniko 1.23.2 cold / warm (published, not measured here)',
         'published kaniko / buildah ratio cold / warm',
       ],
@@ -41,7 +51,13 @@ export function formatReport(results, { runs, warm, flavour, load, uplink }) {
         range(cells.buildahCold),
         ratio(cells.kanikoCold, cells.buildahCold),
         ...(warm
-          ? [range(cells.kanikoWarm), range(cells.buildahWarm), ratio(cells.kanikoWarm, cells.buildahWarm)]
+          ? [
+              range(cells.kanikoWarm),
+              range(cells.buildahWarm),
+              ratio(cells.kanikoWarm, cells.buildahWarm),
+              range(cells.floorWarm),
+              overFloor(cells.kanikoWarm, cells.floorWarm),
+            ]
           : []),
         `${s(published.kanikoCold)} / ${s(published.kanikoWarm)}`,
         `${(published.kanikoCold / published.buildahCold).toFixed(2)}× / ${(published.kanikoWarm / published.buildahWarm).toFixed(2)}×`,
