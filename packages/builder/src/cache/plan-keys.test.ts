@@ -283,6 +283,29 @@ describe('digestSources', () => {
     expect(await digest(['two'])).toBe(d2);
   });
 
+  it('hashes small files (read in one call) and big ones (on the thread pool) alike, across many entries', async () => {
+    // 600 small files pass the walk's and the reader's yields to the event loop; 100 KiB is read async
+    await mkdir(join(ctx, 'many'));
+    for (let i = 0; i < 600; i++)
+      await writeFile(join(ctx, 'many', `f${String(i).padStart(3, '0')}`), `${i}`);
+    await writeFile(join(ctx, 'many', 'big.bin'), Buffer.alloc(100 * 1024, 7));
+    const r = await digestSources({ root: ctx, patterns: ['many'] });
+    expect(r.files).toBe(601);
+    expect(r.bytes).toBe(
+      100 * 1024 + Array.from({ length: 600 }, (_, i) => `${i}`.length).reduce((a, b) => a + b),
+    );
+    const elsewhere = join(dir, 'copy');
+    await cp(ctx, elsewhere, { recursive: true });
+    expect((await digestSources({ root: elsewhere, patterns: ['many'] })).digest).toBe(r.digest);
+    const big = Buffer.alloc(100 * 1024, 7);
+    big[50_000] = 8;
+    await writeFile(join(ctx, 'many', 'big.bin'), big);
+    const bigChanged = await digest(['many']);
+    expect(bigChanged).not.toBe(r.digest);
+    await writeFile(join(ctx, 'many', 'f599'), '598');
+    expect(await digest(['many'])).not.toBe(bigChanged);
+  });
+
   it('follows wildcard matches and tells a missing source from an empty one', async () => {
     const r = await digestSources({ root: ctx, patterns: ['two/*.txt'] });
     expect(r.files).toBe(1);
