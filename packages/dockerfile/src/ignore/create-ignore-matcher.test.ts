@@ -31,6 +31,8 @@ const cases: Array<[string[], Record<string, boolean>]> = [
   [['a/**/b/*.txt'], { 'a/b/x.txt': true, 'a/c/d/b/y.txt': true, 'a/b/c/x.txt': false }],
   [['.*'], { '.env': true, 'a/.env': false, '.git/x': true }],
   [['*', '!src/**', 'src/gen'], { 'src/a.ts': false, 'src/gen/b.ts': true, README: true }],
+  // no pattern at all (comments and blank lines only): the matcher is skipped, nothing is excluded
+  [['# nothing here', '', '  '], { a: false, '.git/x': false, 'x/y/z': false }],
 ];
 
 describe('createIgnoreMatcher (Docker semantics)', () => {

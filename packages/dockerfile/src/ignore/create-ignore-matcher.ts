@@ -56,6 +56,9 @@ export function createIgnoreMatcher(text: string): IgnoreMatcher {
     if (pattern === '' || pattern === '.') return;
     patterns.push({ pattern, exclusion, line: i + 1 });
   });
+  // no .dockerignore (or only comments): nothing is excluded, and each path skips the matcher
+  // (a COPY's cache key asks once per context file: ~6 µs a call, 12 ms for 2,000 files)
+  if (patterns.length === 0) return { patterns, ignores: () => false };
   const ig = ignore().add(patterns.map((p) => (p.exclusion ? `!${p.pattern}` : p.pattern)));
   return {
     patterns,
