@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Image, sha256 } from '@kaniko-ts/oci';
-import { parseReference, type RegistryLogEvent, referrersTag } from '@kaniko-ts/registry';
+import {
+  directoryContentCache,
+  parseReference,
+  type RegistryLogEvent,
+  referrersTag,
+} from '@kaniko-ts/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BaseImages,
@@ -233,6 +238,47 @@ describe('push strategies (plain registry)', () => {
     await other.pushImage(`${reg.host}/strategies/third:1`, pulled);
     expect(events.filter((e) => e.message.startsWith('mounted blob')).length).toBe(3);
     await Promise.all([client.close(), other.close()]);
+  });
+
+  it('a later client with the same content cache mounts big blobs from where an earlier one pushed them', async () => {
+    const reg = registries.get('plain')!;
+    const cacheDir = join(scratch, 'content-cache');
+    const big = randomLayer(1_500_000); // above the size whose locations are remembered (1 MiB)
+    const bigDigest = sha256(big.bytes);
+    const image = assembleImage([big, randomLayer(1000)]);
+    const first = clientFor(reg, { contentCache: directoryContentCache(cacheDir) });
+    await first.pushImage(`${reg.host}/remembered/first:1`, image);
+    await first.close();
+    // a new process of the next build: the same cache directory, nothing in memory
+    const events: RegistryLogEvent[] = [];
+    const next = clientFor(reg, {
+      contentCache: directoryContentCache(cacheDir),
+      logger: (e) => events.push(e),
+    });
+    await next.pushImage(`${reg.host}/remembered/next:1`, image);
+    await next.close();
+    const mounted = events.filter((e) => e.message.startsWith('mounted blob'));
+    expect(mounted.map((e) => e.message)).toEqual([
+      `mounted blob ${bigDigest} into ${reg.host}/remembered/next from remembered/first`,
+    ]);
+    const pulled = await clientFor(reg).pullImage(`${reg.host}/remembered/next:1`);
+    expect((await layerBytes(pulled))[0]!.equals(big.bytes)).toBe(true);
+    // without the cache directory the same push uploads it (nothing else told the client where it is)
+    events.length = 0;
+    const fresh = clientFor(reg, { logger: (e) => events.push(e) });
+    await fresh.pushImage(`${reg.host}/remembered/fresh:1`, image);
+    await fresh.close();
+    expect(events.filter((e) => e.message.startsWith('mounted blob'))).toEqual([]);
+    // a remembered repository that does not hold the blob: the registry opens an upload instead
+    await writeFile(
+      join(cacheDir, 'locations', bigDigest.slice('sha256:'.length)),
+      `${reg.host}/remembered/empty\n`,
+    );
+    const misled = clientFor(reg, { contentCache: directoryContentCache(cacheDir) });
+    await misled.pushImage(`${reg.host}/remembered/misled:1`, image);
+    await misled.close();
+    const back = await clientFor(reg).pullImage(`${reg.host}/remembered/misled:1`);
+    expect((await layerBytes(back))[0]!.equals(big.bytes)).toBe(true);
   });
 
   it('reads through registry maps and docker.io mirrors before the original registry', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,5 +166,37 @@ describe('content cache of a RegistryClient', () => {
     await pullConfig('app:v1', false);
     await pullConfig('app:v1', false);
     expect(configGets()).toBe(2);
+  });
+});
+
+describe('directoryContentCache blob locations', () => {
+  const digest = sha256(Buffer.from('a layer'));
+
+  it('lists the repositories a blob was pushed to, newest first, each once, the newest eight', async () => {
+    const cache = directoryContentCache(dir);
+    expect(await cache.blobLocations?.(digest)).toEqual([]);
+    await cache.addBlobLocation?.(digest, 'reg.test/a');
+    await cache.addBlobLocation?.(digest, 'reg.test/b');
+    await cache.addBlobLocation?.(digest, 'reg.test/a');
+    expect(await cache.blobLocations?.(digest)).toEqual(['reg.test/a', 'reg.test/b']);
+    for (let i = 0; i < 10; i++) await cache.addBlobLocation?.(digest, `reg.test/r${i}`);
+    const all = await cache.blobLocations?.(digest);
+    expect(all).toHaveLength(8);
+    expect(all?.[0]).toBe('reg.test/r9');
+    // another cache object on the same directory (the next run) reads the same list
+    expect(await directoryContentCache(dir).blobLocations?.(digest)).toEqual(all);
+  });
+
+  it('skips damaged lines and names that are not host/repo, and digests other than sha256', async () => {
+    const cache = directoryContentCache(dir);
+    await cache.addBlobLocation?.(digest, 'no-slash');
+    await cache.addBlobLocation?.(digest, 'reg.test/with space');
+    expect(await cache.blobLocations?.(digest)).toEqual([]);
+    await mkdir(join(dir, 'locations'), { recursive: true });
+    await writeFile(join(dir, 'locations', digest.slice('sha256:'.length)), 'reg.test/ok\n\0garbage\n/x\n');
+    expect(await cache.blobLocations?.(digest)).toEqual(['reg.test/ok']);
+    const other = `sha512:${'0'.repeat(128)}` as typeof digest;
+    await cache.addBlobLocation?.(other, 'reg.test/a');
+    expect(await cache.blobLocations?.(other)).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Descriptor, type Digest, type Image, type ImageIndex, isIndexMediaType } from '@kaniko-ts/oci';
 import { repositoryScope } from './auth/authenticator.js';
+import { loadBlobLocations, REMEMBERED_BLOB_BYTES, storeBlobLocation } from './internal/cached-content.js';
 import { type ClientContext, recordBlobSource, v2Path } from './internal/context.js';
 import { type FailureRecord, type Limiter, limiter } from './internal/limit.js';
 import { patchChunks } from './internal/patch-chunks.js';
@@ -104,8 +105,14 @@ async function pushBlobOnce(
     recordBlobSource(ctx, ref, digest);
     return 'existed';
   }
+  // the repository lacks it: an earlier run with this content cache may have pushed it elsewhere
+  const remembered = blob.descriptor.size >= REMEMBERED_BLOB_BYTES;
+  if (remembered && mountSource(ctx, ref, digest, options) === undefined)
+    await loadBlobLocations(ctx, digest);
   const upload = () => uploadWithRetries(ctx, ref, blob, options, operation);
-  return gate === undefined ? upload() : gate.uploads.run(upload);
+  const outcome = await (gate === undefined ? upload() : gate.uploads.run(upload));
+  if (remembered) storeBlobLocation(ctx, ref.name, digest);
+  return outcome;
 }
 
 /** Uploads a blob the repository lacks, restarting a failed upload within the retry policy. */

@@ -1,5 +1,5 @@
 import { type Digest, sha256 } from '@kaniko-ts/oci';
-import type { ClientContext } from './context.js';
+import { type ClientContext, recordBlobLocation } from './context.js';
 
 /** Objects larger than this are neither read from nor written to the content cache (manifests are ≤ 4 MiB). */
 const MAX_CACHED_BYTES = 4 * 1024 * 1024;
@@ -44,6 +44,42 @@ export function storeCached(ctx: ClientContext, digest: string, bytes: Uint8Arra
     .put(digest as Digest, bytes)
     .catch((error: unknown) =>
       ctx.log('debug', `storing ${what} ${digest} in the content cache: ${(error as Error).message}`),
+    );
+  ctx.cacheWrites.add(write);
+  void write.then(() => ctx.cacheWrites.delete(write));
+}
+
+/**
+ * Blobs at least this big have their repositories remembered in the content cache, for mounts by
+ * later runs: a smaller blob uploads in about the time a mount takes.
+ */
+export const REMEMBERED_BLOB_BYTES = 1024 * 1024;
+
+/** Adds the repositories the content cache remembers for `digest` to the ones this client knows. */
+export async function loadBlobLocations(ctx: ClientContext, digest: string): Promise<void> {
+  const cache = ctx.contentCache;
+  if (cache?.blobLocations === undefined || !digest.startsWith('sha256:')) return;
+  let names: string[];
+  try {
+    names = await cache.blobLocations(digest as Digest);
+  } catch (error) {
+    ctx.log(
+      'debug',
+      `reading where blob ${digest} was pushed from the content cache: ${(error as Error).message}`,
+    );
+    return;
+  }
+  for (const name of names) recordBlobLocation(ctx, name, digest);
+}
+
+/** Remembers in the content cache, in the background, that `name` (`host/repo`) holds `digest`. */
+export function storeBlobLocation(ctx: ClientContext, name: string, digest: string): void {
+  const cache = ctx.contentCache;
+  if (cache?.addBlobLocation === undefined || !digest.startsWith('sha256:')) return;
+  const write = cache
+    .addBlobLocation(digest as Digest, name)
+    .catch((error: unknown) =>
+      ctx.log('debug', `recording where blob ${digest} was pushed: ${(error as Error).message}`),
     );
   ctx.cacheWrites.add(write);
   void write.then(() => ctx.cacheWrites.delete(write));

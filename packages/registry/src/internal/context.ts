@@ -28,12 +28,17 @@ export interface ClientContext {
 
 /** Remembers that `ref`'s repository holds `digest`. */
 export function recordBlobSource(ctx: ClientContext, ref: Reference, digest: string): void {
+  recordBlobLocation(ctx, ref.name, digest);
+}
+
+/** Remembers that the repository `name` (`host/repo`) holds `digest`. */
+export function recordBlobLocation(ctx: ClientContext, name: string, digest: string): void {
   let set = ctx.blobSources.get(digest);
   if (set === undefined) {
     set = new Set();
     ctx.blobSources.set(digest, set);
   }
-  set.add(ref.name);
+  set.add(name);
 }
 
 /** `/v2/<repository>/<rest>` */
