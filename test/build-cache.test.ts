@@ -52,6 +52,7 @@ it('engine with cache: rebuild runs nothing and reads no base layer; a hit befor
   const exec = (await detectExecutor()).executor;
   let n = 0;
   const run = async (buildArgs: Record<string, string> = { V: '1' }) => {
+    const day = n++;
     const counts = { runs: 0, baseReads: 0, info: [] as string[] };
     const wrap = (l: Layer): Layer => ({
       ...l,
@@ -82,14 +83,16 @@ it('engine with cache: rebuild runs nothing and reads no base layer; a hit befor
             return exec.run(o);
           },
         },
-        workDir: join(work, `w${n++}`),
+        workDir: join(work, `w${day}`),
+        // a day later each build: a rebuild with no change keeps the first build's time
+        now: () => new Date(Date.UTC(2026, 0, 1 + day)),
         buildArgs,
         cache,
         events: { info: (m) => counts.info.push(m) },
       },
       { snapshotter: new StatWalkSnapshotter({}) },
     );
-    const root = join(work, `out${n}`);
+    const root = join(work, `out${day}`);
     await mkdir(root);
     for (const l of await result.image.layers()) await extractLayer(root, await l.uncompressed());
     return { ...counts, result, root };
@@ -101,13 +104,15 @@ it('engine with cache: rebuild runs nothing and reads no base layer; a hit befor
   const cfg1 = await first.result.image.config();
 
   const second = await run();
-  console.log(
-    'second',
-    second.info.filter((m) => m.startsWith('cache')),
-  );
   expect(second.runs).toBe(0);
   const cfg2 = await second.result.image.config();
   expect(cfg2.rootfs.diff_ids).toEqual(cfg1.rootfs.diff_ids);
+  // the same content is the same image, digest included, stamped with the first build's time
+  expect(cfg1.created).toBe('2026-01-01T00:00:00.000Z');
+  expect(cfg2.created).toBe(cfg1.created);
+  expect(cfg2.history).toEqual(cfg1.history);
+  expect(await second.result.image.digest()).toBe(await first.result.image.digest());
+  expect(second.info.some((m) => m.startsWith('same content as the image built at 2026-01-01'))).toBe(true);
   expect(cfg2.config?.WorkingDir).toBe('/app');
   // only the final extraction in this test reads base layers; the build itself read none
   expect(second.baseReads).toBe(1);
@@ -117,6 +122,9 @@ it('engine with cache: rebuild runs nothing and reads no base layer; a hit befor
   expect(third.runs).toBe(4); // first RUN hit; its whiteout was applied before the miss
   expect(existsSync(join(third.root, 'bin/ls'))).toBe(false);
   expect(await readFile(join(third.root, 'child'), 'utf8')).toBe('secondbuilt\n');
+  const cfg3 = await third.result.image.config();
+  expect(cfg3.created).toBe('2026-01-03T00:00:00.000Z');
+  expect(await third.result.image.digest()).not.toBe(await first.result.image.digest());
 
   // a FROM <stage> child whose first steps hit and a later one misses (a changed build arg)
   const fourth = await run({ V: '2' });
@@ -153,6 +161,44 @@ it('build() with --cache and a registry cache repository: the rebuild is fully c
   expect(b.digest).not.toBe(undefined);
   const [ca, cb] = await Promise.all([a.image?.config(), b.image?.config()]);
   expect(cb?.rootfs.diff_ids).toEqual(ca?.rootfs.diff_ids);
+  // the registry cache remembers the first build's time too: the same image under both tags
+  expect(b.digest).toBe(a.digest);
+});
+
+it('build() with --cache-dir: a rebuild is the same image until something changes, even a CMD no step caches', async () => {
+  const reg = harness().registries.plain;
+  const ctx = join(work, 'ctx-same-image');
+  await mkdir(ctx);
+  let day = 1;
+  const once = async (cmd: string) => {
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      `FROM ${reg.bases.busybox.ref}\nRUN echo x > /x\nCMD ["${cmd}"]\n`,
+    );
+    const stamp = new Date(Date.UTC(2026, 1, day++));
+    const outcome = await build({
+      context: ctx,
+      destinations: [],
+      push: false,
+      cache: true,
+      cacheDir: join(work, 'cache-same-image'),
+      registry: client,
+      workDir: join(work, `wd-same-image-${day}`),
+      now: () => stamp,
+    });
+    const image = outcome.image as Image;
+    return { digest: await image.digest(), config: await image.config() };
+  };
+  const a = await once('a');
+  const again = await once('a');
+  expect(again.digest).toBe(a.digest);
+  expect(again.config.created).toBe('2026-02-01T00:00:00.000Z');
+  const b = await once('b');
+  expect(b.digest).not.toBe(a.digest);
+  expect(b.config.created).toBe('2026-02-03T00:00:00.000Z');
+  expect(b.config.config?.Cmd).toEqual(['b']);
+  // back to the first content: its image again, as first built
+  expect((await once('a')).digest).toBe(a.digest);
 });
 
 it('build() with --cache-dir: a changed context file rebuilds the COPY and the RUN after it, with the new content', async () => {

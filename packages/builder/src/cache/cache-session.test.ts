@@ -62,10 +62,10 @@ async function build(cache: LayerCache, dockerfile = DOCKERFILE, warnings: strin
         ins.kind === 'WORKDIR'
           ? undefined
           : await layerFromBytes(`made by ${ins.original}`, { compression: 'gzip' });
-      session.store(index, i, ins, layer, ins.original);
+      session.store(index, i, ins, layer, { createdBy: ins.original });
     }
   }
-  return { ran, used, stats: await session.flush() };
+  return { ran, used, stats: await session.flush(), session };
 }
 
 describe('CacheSession', () => {
@@ -96,6 +96,31 @@ describe('CacheSession', () => {
     const third = await build(cache);
     expect(third.ran).toEqual(['ENV', 'COPY', 'WORKDIR']);
     expect(third.stats).toMatchObject({ hits: 3, misses: 2 });
+  });
+
+  it('remembers when an image was built, and asks only when no step ran', async () => {
+    const cache = new LocalDirLayerCache(join(dir, 'c3'));
+    const key = 'a'.repeat(64);
+    const first = await build(cache);
+    expect(await first.session.imageTime(key)).toBeUndefined(); // steps ran: not even asked
+    first.session.rememberImageTime(key, '2026-01-02T03:04:05.000Z');
+    expect(await first.session.flush()).toMatchObject({ stored: 5 }); // not counted as a step
+    const second = await build(cache);
+    expect(await second.session.imageTime(key)).toBe('2026-01-02T03:04:05.000Z');
+    expect(await second.session.imageTime('b'.repeat(64))).toBeUndefined();
+    const asked: string[][] = [];
+    const spy: LayerCache = {
+      get: (keys) => {
+        asked.push([...keys]);
+        return cache.get(keys);
+      },
+      put: cache.put.bind(cache),
+    };
+    await writeFile(join(ctx, 'two/a.txt'), 'changed for c3');
+    const third = await build(spy);
+    asked.length = 0;
+    expect(await third.session.imageTime(key)).toBeUndefined();
+    expect(asked).toEqual([]);
   });
 
   it('counts steps it cannot key and warns, without failing, when a store fails', async () => {

@@ -76,18 +76,22 @@ export class CacheSession {
     return hit;
   }
 
-  /** Stores what instruction `i` of `stage` made (in the background; see `flush`). */
+  /**
+   * Stores what instruction `i` of `stage` made (in the background; see `flush`), with its history
+   * `created_by` and `comment`, so a hit replays the same history entry.
+   */
   store(
     stage: number,
     i: number,
     ins: PlannedInstruction,
     layer: Layer | undefined,
-    createdBy: string,
+    history: { createdBy: string; comment?: string },
   ): void {
     const key = this.keys.key(stage, i);
     if (key === undefined || !this.kinds.has(ins.kind) || this.hits.has(key)) return;
+    const meta = { ...history, emptyLayer: layer === undefined };
     this.puts.push(
-      this.cache.put(key, layer, { createdBy, emptyLayer: layer === undefined }).then(
+      this.cache.put(key, layer, meta).then(
         () => {
           this.counts.stored++;
         },
@@ -96,6 +100,32 @@ export class CacheSession {
           this.warn(`storing cache entry ${key} for "${ins.original}": ${(e as Error).message}`);
         },
       ),
+    );
+  }
+
+  /**
+   * When the image whose content key is `key` (`imageContentKey`) was first built, if the cache
+   * remembers it. Only asked when no step ran: a step that ran made new layers, so its image is new.
+   */
+  async imageTime(key: string): Promise<string | undefined> {
+    if (this.counts.misses > 0 || this.counts.unkeyed > 0) return undefined;
+    try {
+      const hit = (await this.cache.get([key])).get(key);
+      const created = hit?.emptyLayer === true ? hit.history.created : undefined;
+      return created !== undefined && !Number.isNaN(Date.parse(created)) ? created : undefined;
+    } catch (e) {
+      this.warn(`looking up when this image was first built: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Remembers that the image whose content key is `key` was built at `time` (see `flush`). */
+  rememberImageTime(key: string, time: string): void {
+    const meta = { createdBy: 'kaniko-ts: image built', emptyLayer: true, madeAt: new Date(time) };
+    this.puts.push(
+      this.cache.put(key, undefined, meta).catch((e: unknown) => {
+        this.warn(`remembering when this image was built (${key}): ${(e as Error).message}`);
+      }),
     );
   }
 

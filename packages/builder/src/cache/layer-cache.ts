@@ -12,6 +12,8 @@ export interface CacheEntryMeta {
   comment?: string;
   /** Opaque container config to hand back on a hit (e.g. the config after the step). */
   config?: ContainerConfig;
+  /** When the step's result was made, for its history `created`; default: when it is stored. */
+  madeAt?: Date;
 }
 
 /** A cache hit: everything the engine needs to use the step without running it. */
@@ -20,7 +22,7 @@ export interface CachedLayer {
   /** The stored blob, byte for byte (whiteouts included); undefined for empty-layer steps. */
   layer: Layer | undefined;
   diffId: Digest | undefined;
-  /** The history entry the step made (`created` is when the entry was stored). */
+  /** The history entry the step made (`created`: its `madeAt`, else when it was stored). */
   history: History;
   emptyLayer: boolean;
   config?: ContainerConfig;
@@ -98,7 +100,7 @@ export function assertCacheKey(key: string): void {
 /** The history entry of a stored step. */
 export function historyOf(meta: CacheEntryMeta, storedAt: Date): History {
   return {
-    created: storedAt.toISOString(),
+    created: (meta.madeAt ?? storedAt).toISOString(),
     created_by: meta.createdBy,
     ...(meta.comment !== undefined ? { comment: meta.comment } : {}),
     ...(meta.emptyLayer ? { empty_layer: true } : {}),

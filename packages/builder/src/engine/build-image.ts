@@ -22,6 +22,7 @@ import { assembleImage } from './assemble-image.js';
 import type { BuildEvents, BuildRequest, BuildResult, InstructionTiming } from './build-request.js';
 import { copyTree } from './copy-tree.js';
 import type { EngineParts } from './engine-parts.js';
+import { imageContentKey, withImageTime } from './image-times.js';
 import { planWithBaseImages } from './plan-with-bases.js';
 import { SnapshotRunner } from './snapshot-runner.js';
 import { StageBuilder } from './stage-builder.js';
@@ -56,6 +57,7 @@ class Build implements StageServices {
   private readonly epoch: number | undefined;
   private plan!: BuildPlan;
   private rootCounter = 0;
+  private clock: string | undefined;
   /** Root file systems being materialised or done, so concurrent users share one copy. */
   private readonly roots = new Map<StageState, Promise<string>>();
   /** RUNs between their snapshotter's prepare and snapshot. */
@@ -147,7 +149,8 @@ class Build implements StageServices {
           : {}),
       },
     };
-    const image = await assembleImage(config, final.history, final.layers);
+    let image = await assembleImage(config, final.history, final.layers);
+    if (cache && this.epoch === undefined) image = await this.stampedAsBefore(image, final, cache);
     return {
       image,
       plan: this.plan,
@@ -156,6 +159,27 @@ class Build implements StageServices {
       warnings: this.plan.warnings,
       baseImages: baseDigests,
     };
+  }
+
+  /**
+   * The image with the time it was first built, when the cache remembers an image of the same
+   * content (`imageContentKey`): a rebuild with no change is the same image, digest included.
+   * Otherwise the image as it is, and the cache remembers this build's time for its content.
+   */
+  private async stampedAsBefore(image: Image, final: StageState, cache: CacheSession): Promise<Image> {
+    const config = await image.config();
+    const clock = this.created();
+    const key = imageContentKey(config, clock);
+    const time = await cache.imageTime(key);
+    if (time === undefined) {
+      cache.rememberImageTime(key, clock);
+      await cache.flush();
+      return image;
+    }
+    if (time === clock) return image;
+    this.req.events?.info?.(`same content as the image built at ${time}: using that time`);
+    const stamped = withImageTime(config, clock, time);
+    return assembleImage(stamped, stamped.history ?? [], final.layers);
   }
 
   /**
@@ -210,7 +234,11 @@ class Build implements StageServices {
       if (hit) layer = await builder.replay(ins, hit);
       else {
         ({ layer } = await builder.run(ins));
-        cache?.store(index, i, ins, layer, state.history.at(-1)?.created_by ?? ins.original);
+        const made = state.history.at(-1);
+        cache?.store(index, i, ins, layer, {
+          createdBy: made?.created_by ?? ins.original,
+          ...(made?.comment !== undefined ? { comment: made.comment } : {}),
+        });
       }
       if (layer && sink) sink.add(layer);
       const durationMs = performance.now() - started;
@@ -343,9 +371,14 @@ class Build implements StageServices {
     return `${this.req.dockerfile.path}:${ins.range.start.line}:${ins.range.start.column}`;
   }
 
+  /**
+   * The build's one timestamp (the first call's clock, or the `--reproducible` epoch): the config's
+   * `created` and every history entry the build makes, so `stampedAsBefore` can tell them apart.
+   */
   created(): string {
-    return new Date(
+    this.clock ??= new Date(
       this.epoch !== undefined ? this.epoch * 1000 : (this.req.now?.() ?? new Date()).getTime(),
     ).toISOString();
+    return this.clock;
   }
 }
