@@ -181,6 +181,24 @@ describe.each(variants)('%s registry', (variant) => {
     await client.close();
   });
 
+  it('does not put a manifest the tag names already, and moves the tag to another image', async () => {
+    const image = assembleImage([randomLayer(1000)]);
+    const ref = `${reg().host}/roundtrip/again:v1`;
+    const first = clientFor(reg());
+    const digest = await first.pushImage(ref, image);
+    await first.close();
+    // the next build's process: a fresh client, the same image
+    const events: RegistryLogEvent[] = [];
+    const again = clientFor(reg(), { logger: (e) => events.push(e) });
+    expect(await again.pushImage(ref, image)).toBe(digest);
+    expect(events.map((e) => e.message)).toContain(`${ref} is ${digest} already: manifest not put again`);
+    const other = assembleImage([randomLayer(1000)]);
+    const moved = await again.pushImage(ref, other);
+    await again.close();
+    expect(moved).not.toBe(digest);
+    expect(sha256(await skopeoRaw(reg(), ref))).toBe(moved);
+  });
+
   it('attaches referrers through the sha256-<hex> fallback tag and lists them by artifact type', async () => {
     const client = clientFor(reg());
     const subject = assembleImage([randomLayer(1000)]);

@@ -24,6 +24,8 @@ class FakeRegistry {
   readonly stored = new Set<string>();
   readonly seen: Seen[] = [];
   readonly failPut = new Set<string>();
+  /** Manifests put, by path: what a HEAD of that path answers. */
+  readonly manifests = new Map<string, { digest: string; size: number; type: string }>();
   /** Open upload sessions (ids); clear it to play a registry that expired them. */
   readonly sessions = new Set<string>();
   holdHeads = 0;
@@ -95,7 +97,20 @@ class FakeRegistry {
       return reply(201, { location: `/v2/app/blobs/${digest}` });
     }
     if (req.method === 'PUT' && url.pathname.startsWith('/v2/app/manifests/')) {
+      this.manifests.set(url.pathname, {
+        digest: sha256(body),
+        size: body.length,
+        type: req.headers['content-type'] ?? '',
+      });
       return reply(201, { 'docker-content-digest': sha256(body) });
+    }
+    const manifest = this.manifests.get(url.pathname);
+    if (req.method === 'HEAD' && manifest !== undefined) {
+      return reply(
+        200,
+        { 'docker-content-digest': manifest.digest, 'content-type': manifest.type },
+        ' '.repeat(manifest.size),
+      );
     }
     reply(404);
   }
@@ -150,7 +165,9 @@ describe('pushImage round trips', () => {
     registry.holdHeads = 6; // five layers and the config, with only 2 upload slots
     await client.pushImage(`${host}/app:v1`, img);
     expect(registry.maxHeads).toBe(6);
+    // six blob HEADs and one of the tag's manifest (not there yet), then the manifest PUT
     expect(registry.seen.map((s) => s.method).sort()).toEqual([
+      'HEAD',
       'HEAD',
       'HEAD',
       'HEAD',
@@ -159,9 +176,26 @@ describe('pushImage round trips', () => {
       'HEAD',
       'PUT',
     ]);
-    const manifest = registry.seen.find((s) => s.path === '/v2/app/manifests/v1');
+    const manifest = registry.seen.find((s) => s.method === 'PUT' && s.path === '/v2/app/manifests/v1');
     expect(manifest?.start).toBeGreaterThan(
       Math.max(...registry.seen.filter((s) => s.method === 'HEAD').map((s) => s.end)),
+    );
+  });
+
+  it('puts no manifest when the tag names this image already (one round trip)', async () => {
+    const host = await setUp();
+    const img = image([layer().layer]);
+    const digest = await client.pushImage(`${host}/app:v1`, img);
+    registry.seen.length = 0;
+    expect(await client.pushImage(`${host}/app:v1`, img)).toBe(digest);
+    // (this client pushed the blobs: it does not check them again)
+    expect(registry.seen.map((s) => `${s.method} ${s.path.split('/')[3]}`)).toEqual(['HEAD manifests']);
+    // another image under the same tag is put
+    registry.seen.length = 0;
+    const other = image([layer().layer]);
+    expect(await client.pushImage(`${host}/app:v1`, other)).toBe(await other.digest());
+    expect(registry.seen.filter((s) => s.method === 'PUT' && s.path === '/v2/app/manifests/v1')).toHaveLength(
+      1,
     );
   });
 
@@ -176,7 +210,7 @@ describe('pushImage round trips', () => {
       new Set([(await img.configDescriptor()).digest, ...layers.map((l) => l.layer.descriptor().digest)]),
     );
     const blobPuts = registry.seen.filter((s) => s.method === 'PUT' && s.path.includes('/blobs/uploads/'));
-    const manifest = registry.seen.find((s) => s.path === '/v2/app/manifests/v1');
+    const manifest = registry.seen.find((s) => s.method === 'PUT' && s.path === '/v2/app/manifests/v1');
     expect(blobPuts).toHaveLength(6);
     expect(manifest?.start).toBeGreaterThan(Math.max(...blobPuts.map((s) => s.end)));
   });
@@ -191,7 +225,7 @@ describe('pushImage round trips', () => {
     const error = await client.pushImage(`${host}/app:v1`, img).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryError);
     expect((error as Error).message).toContain('storage quota exceeded');
-    expect(registry.seen.some((s) => s.path.includes('/manifests/'))).toBe(false);
+    expect(registry.seen.some((s) => s.method === 'PUT' && s.path.includes('/manifests/'))).toBe(false);
     // every upload fails: the two that held the upload slots were sent, no other upload started
     const puts = registry.seen.filter((s) => s.method === 'PUT').length;
     expect(puts).toBeGreaterThanOrEqual(1);

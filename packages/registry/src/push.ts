@@ -10,7 +10,7 @@ import { withProgress } from './internal/progress.js';
 import { Reference } from './reference.js';
 import { RegistryError } from './registry-error.js';
 import { blobExists } from './remote-blob.js';
-import { putManifest } from './remote-manifest.js';
+import { headManifest, putManifest } from './remote-manifest.js';
 import { backoffDelay } from './transport/retry-policy.js';
 import { hasUploadSession, takeUploadSession, uploadLocation } from './upload-sessions.js';
 
@@ -261,6 +261,11 @@ async function finish(
  * HEAD checks all go out at once and only missing blobs queue for the `concurrency` upload slots, so
  * a push whose blobs are all present costs one round trip before the manifest PUT. After a failure
  * no further upload starts, and the first failure is thrown once the others have settled.
+ *
+ * Beside the blob checks, the manifest the ref names now is asked for (HEAD): when it is this image
+ * already (a rebuild with no change), the manifest PUT is skipped, as go-containerregistry does, and
+ * the push costs one round trip. A failed HEAD only means the PUT is sent. Manifests with a
+ * `subject` are always put.
  */
 export async function pushImageTo(
   ctx: ClientContext,
@@ -286,6 +291,14 @@ export async function pushImageTo(
     checks: limiter(Math.max(CHECK_CONCURRENCY, ctx.concurrency), shared),
     uploads: limiter(ctx.concurrency, shared),
   };
+  // (not for referrers: the PUT's OCI-Subject answer says whether the fallback tag needs them)
+  const current =
+    (await image.manifest()).subject === undefined
+      ? headManifest(ctx, ref, ['pull', 'push']).catch((error: unknown) => {
+          ctx.log('debug', `${(error as Error).message}; the manifest is put as usual`);
+          return undefined;
+        })
+      : undefined;
   await Promise.all(
     blobs.map(async (blob) => {
       try {
@@ -297,8 +310,13 @@ export async function pushImageTo(
     }),
   );
   if (shared.failure !== undefined) throw shared.failure.error;
+  const descriptor = await image.descriptor();
+  if ((await current)?.digest === descriptor.digest) {
+    ctx.log('debug', `${ref} is ${descriptor.digest} already: manifest not put again`);
+    return { digest: descriptor.digest, subject: undefined, descriptor };
+  }
   const { digest, subject } = await putManifest(ctx, ref, rawManifest, image.mediaType);
-  return { digest, subject, descriptor: await image.descriptor() };
+  return { digest, subject, descriptor };
 }
 
 /** Pushes every child of an index by digest (recursively), then the index by tag. */

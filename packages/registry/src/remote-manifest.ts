@@ -103,14 +103,21 @@ function sniffOrUndefined(bytes: Uint8Array): string | undefined {
 const isSchema1 = (mediaType: string) =>
   mediaType === 'application/vnd.docker.distribution.manifest.v1+json' || mediaType.endsWith('v1+prettyjws');
 
-/** HEADs a manifest: its descriptor, or undefined when the registry does not have it. */
-export async function headManifest(ctx: ClientContext, ref: Reference): Promise<Descriptor | undefined> {
+/**
+ * HEADs a manifest: its descriptor, or undefined when the registry does not have it. `actions`: the
+ * token scope to ask for (a push asks for the pull-and-push token it holds already).
+ */
+export async function headManifest(
+  ctx: ClientContext,
+  ref: Reference,
+  actions: readonly ('pull' | 'push')[] = ['pull'],
+): Promise<Descriptor | undefined> {
   const response = await ctx.transport.send({
     method: 'HEAD',
     registry: ref.registry,
     url: v2Path(ref, `manifests/${ref.identifier}`),
     headers: { accept: manifestAccept },
-    scopes: [repositoryScope(ref.repository, 'pull')],
+    scopes: [repositoryScope(ref.repository, ...actions)],
     operation: `checking manifest ${ref}`,
     expect: [200, 404],
   });

@@ -58,8 +58,8 @@ export async function pushConfig(opts: BuildOptions, image: Image): Promise<void
       opts.registry.pushBlob(
         dest,
         { descriptor, open: () => image.rawConfig() },
-        // a new config (it records when it was built) goes straight into the session the permission
-        // check opened, beside the layers' HEADs, instead of after a HEAD of its own
+        // the config (usually new: it records when the content was first built) goes straight into
+        // the session the permission check opened, beside the layers' HEADs, not after a HEAD
         { skipExistenceCheck: true, onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }) },
       ),
     ),
