@@ -190,6 +190,15 @@ describe('pushImage round trips', () => {
     expect(await client.pushImage(`${host}/app:v1`, img)).toBe(digest);
     // (this client pushed the blobs: it does not check them again)
     expect(registry.seen.map((s) => `${s.method} ${s.path.split('/')[3]}`)).toEqual(['HEAD manifests']);
+    // asked ahead (as a build does beside its last uploads): the push uses that answer
+    registry.seen.length = 0;
+    const fresh = new RegistryClient({ insecureRegistries: [host] });
+    fresh.checkManifestAhead(`${host}/app:v1`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(registry.seen.map((s) => `${s.method} ${s.path}`)).toEqual(['HEAD /v2/app/manifests/v1']);
+    expect(await fresh.pushImage(`${host}/app:v1`, img)).toBe(digest);
+    await fresh.close();
+    expect(registry.seen.filter((s) => s.path.includes('/manifests/'))).toHaveLength(1);
     // another image under the same tag is put
     registry.seen.length = 0;
     const other = image([layer().layer]);

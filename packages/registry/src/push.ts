@@ -292,13 +292,10 @@ export async function pushImageTo(
     uploads: limiter(ctx.concurrency, shared),
   };
   // (not for referrers: the PUT's OCI-Subject answer says whether the fallback tag needs them)
+  const ahead = ctx.manifestChecks.get(ref.toString());
+  ctx.manifestChecks.delete(ref.toString());
   const current =
-    (await image.manifest()).subject === undefined
-      ? headManifest(ctx, ref, ['pull', 'push']).catch((error: unknown) => {
-          ctx.log('debug', `${(error as Error).message}; the manifest is put as usual`);
-          return undefined;
-        })
-      : undefined;
+    (await image.manifest()).subject === undefined ? (ahead ?? currentManifest(ctx, ref)) : undefined;
   await Promise.all(
     blobs.map(async (blob) => {
       try {
@@ -317,6 +314,14 @@ export async function pushImageTo(
   }
   const { digest, subject } = await putManifest(ctx, ref, rawManifest, image.mediaType);
   return { digest, subject, descriptor };
+}
+
+/** What `ref` names now, asked with the push's token scope; undefined when unknown or the HEAD failed. */
+export function currentManifest(ctx: ClientContext, ref: Reference): Promise<Descriptor | undefined> {
+  return headManifest(ctx, ref, ['pull', 'push']).catch((error: unknown) => {
+    ctx.log('debug', `${(error as Error).message}; the manifest is put as usual`);
+    return undefined;
+  });
 }
 
 /** Pushes every child of an index by digest (recursively), then the index by tag. */

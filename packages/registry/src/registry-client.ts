@@ -9,6 +9,7 @@ import { mirrorsToMap, pullEndpoints } from './internal/endpoints.js';
 import {
   type BlobOutcome,
   type BlobSource,
+  currentManifest,
   type PushOptions,
   pushBlob,
   pushImageTo,
@@ -103,6 +104,7 @@ export class RegistryClient {
       log: (level, message) => logger({ level, message }),
       blobSources: new Map(),
       pushedBlobs: new Map(),
+      manifestChecks: new Map(),
       idleUploads: new Map(),
       concurrency: Math.max(1, options.uploadConcurrency ?? 4),
       chunkSize: options.chunkSize,
@@ -162,6 +164,17 @@ export class RegistryClient {
   /** Pushes an image (blobs in parallel, then the manifest by tag, or by digest if the ref has none). */
   async pushImage(ref: Reference | string, image: Image, options?: PushOptions): Promise<Digest> {
     return (await pushImageTo(this.#ctx, this.#ref(ref), image, options)).digest;
+  }
+
+  /**
+   * Asks now what `ref` names (a HEAD of its manifest), for the next `pushImage` to that ref, which
+   * then skips its manifest PUT if that is the image already without waiting for the answer: a build
+   * calls it beside its last blob uploads. Failures are left to that push (it puts the manifest).
+   */
+  checkManifestAhead(ref: Reference | string): void {
+    const parsed = this.#ref(ref);
+    if (this.#ctx.manifestChecks.has(parsed.toString())) return;
+    this.#ctx.manifestChecks.set(parsed.toString(), currentManifest(this.#ctx, parsed));
   }
 
   /** Pushes an index and all its children; returns the index digest. */

@@ -48,10 +48,12 @@ export function layerUploader(opts: BuildOptions): LayerUploader {
 }
 
 /**
- * Pushes the image's config blob to every destination (build() starts it while the layer uploads
- * finish; the final `pushImage` then finds it pushed and does not check or send it again).
+ * Pushes the image's config blob to every destination and asks what each destination names now
+ * (build() starts both while the layer uploads finish; the final `pushImage` then finds the config
+ * pushed, and knows without a round trip of its own whether its manifest is there already).
  */
 export async function pushConfig(opts: BuildOptions, image: Image): Promise<void> {
+  for (const dest of opts.destinations) opts.registry.checkManifestAhead(dest);
   const descriptor = await image.configDescriptor();
   await Promise.all(
     opts.destinations.map((dest) =>

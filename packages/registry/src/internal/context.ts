@@ -1,3 +1,4 @@
+import type { Descriptor } from '@kaniko-ts/oci';
 import type { ContentCache } from '../content-cache.js';
 import type { Reference } from '../reference.js';
 import type { HttpTransport, RegistryLogEvent } from '../transport/http-transport.js';
@@ -12,6 +13,11 @@ export interface ClientContext {
   readonly blobSources: Map<string, Set<string>>;
   /** Blob pushes of this client by `host/repo@digest`, settled or in flight (failed ones are removed). */
   readonly pushedBlobs: Map<string, Promise<'existed' | 'mounted' | 'uploaded'>>;
+  /**
+   * What a ref names now (HEAD), asked ahead of its push by `RegistryClient.checkManifestAhead`, by
+   * the ref's string; taken (once) by the push of that ref.
+   */
+  readonly manifestChecks: Map<string, Promise<Descriptor | undefined>>;
   /** Upload sessions kept from push-permission checks, by `host/repo` (see upload-sessions.ts). */
   readonly idleUploads: Map<string, URL[]>;
   /** Parallel blob uploads per push. */
