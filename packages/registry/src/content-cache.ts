@@ -25,6 +25,9 @@ export interface ContentCache {
   addBlobLocation?(digest: Digest, name: string): Promise<void>;
 }
 
+/** A `host/repo` line of a locations file. */
+const REPOSITORY_NAME = /^[^\s/]+\/[^\s]+$/;
+
 /** Repositories remembered per blob: the newest few are enough to find one to mount from. */
 const MAX_LOCATIONS = 8;
 
@@ -35,21 +38,20 @@ const MAX_LOCATIONS = 8;
  * complete one. Digests other than sha256 are neither stored nor found.
  */
 export function directoryContentCache(dir: string): ContentCache {
-  const path = (digest: Digest): string | undefined => {
+  /** `<dir>/<kind>/<hex>` of a sha256 digest; undefined for any other digest. */
+  const fileOf = (kind: 'sha256' | 'locations', digest: Digest): string | undefined => {
     const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
-    return hex === undefined ? undefined : join(dir, 'sha256', hex);
+    return hex === undefined ? undefined : join(dir, kind, hex);
   };
-  const locationsFile = (digest: Digest): string | undefined => {
-    const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
-    return hex === undefined ? undefined : join(dir, 'locations', hex);
-  };
+  const path = (digest: Digest) => fileOf('sha256', digest);
+  const locationsFile = (digest: Digest) => fileOf('locations', digest);
   const readLocations = async (file: string): Promise<string[]> => {
     const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return '';
       throw error;
     });
     // one `host/repo` a line; anything else (a damaged file) is skipped
-    return text.split('\n').filter((l) => /^[^\s/]+\/[^\s]+$/.test(l));
+    return text.split('\n').filter((l) => REPOSITORY_NAME.test(l));
   };
   /** Writes `bytes` to `file` through `<dir>/tmp/` and a rename. */
   const replace = async (file: string, bytes: Uint8Array | string): Promise<void> => {
@@ -85,7 +87,7 @@ export function directoryContentCache(dir: string): ContentCache {
     },
     async addBlobLocation(digest, name) {
       const file = locationsFile(digest);
-      if (file === undefined || !/^[^\s/]+\/[^\s]+$/.test(name)) return;
+      if (file === undefined || !REPOSITORY_NAME.test(name)) return;
       const known = await readLocations(file);
       if (known[0] === name) return;
       const next = [name, ...known.filter((l) => l !== name)].slice(0, MAX_LOCATIONS);

@@ -102,7 +102,7 @@ async function collect(
       const childRel = rel ? `${rel}/${child}` : child;
       const childName = name === '.' ? child : `${name}/${child}`;
       // the directory was just read, so its entries' inodes are cached: a synchronous lstat costs
-      // a few µs, where a promise one costs a thread-pool round trip each (SYNC_READ_MAX)
+      // a few µs, where a promise one costs a thread-pool round trip each (see YIELD_EVERY)
       const childStat = lstatSync(join(abs, child));
       if (++walked.n % YIELD_EVERY === 0) await yieldToLoop();
       await collect(root, childRel, childName, false, skip, out, inodes, walked, childStat);
