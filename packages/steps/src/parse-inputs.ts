@@ -20,6 +20,20 @@ export function splitList(raw: string, separator: InputSpec['separator']): strin
   return items.map((s) => s.trim()).filter((s) => s !== '');
 }
 
+/** Throws when `raw` (leading and trailing blank lines aside) has an empty item. */
+function checkNoEmptyItems(
+  raw: string,
+  separator: InputSpec['separator'],
+  bad: (why: string) => Error,
+): void {
+  const lines = raw.trim().split(/\r?\n/);
+  const items = separator === 'newline' ? lines : lines.flatMap((l) => l.split(','));
+  const empty = items.findIndex((s) => s.trim() === '');
+  if (raw.trim() !== '' && empty >= 0) {
+    throw bad(`item ${empty + 1} of ${JSON.stringify(raw.trim())} is empty (a variable that is not set?)`);
+  }
+}
+
 function isUnset(v: string | readonly string[] | undefined): v is undefined {
   if (v === undefined) return true;
   if (typeof v === 'string') return v.trim() === '';
@@ -56,6 +70,7 @@ function parseOne(step: string, name: string, spec: InputSpec, v: string | reado
   const bad = (why: string) => new StepsError('INVALID_INPUT', `parsing input ${name} of ${step}: ${why}`);
   switch (spec.type) {
     case 'list':
+      if (spec.noEmptyItems) for (const s of all) checkNoEmptyItems(s, spec.separator, bad);
       return all.flatMap((s) => splitList(s, spec.separator));
     case 'boolean':
       if (TRUE.has(last)) return true;

@@ -23,6 +23,11 @@ export interface InputSpec {
   readonly env?: string;
   /** For lists: `newline` keeps commas inside items (build args, labels); default splits on both. */
   readonly separator?: 'newline' | 'newline-or-comma';
+  /**
+   * For lists: an empty item among others (`a,,b`, `a,`, a blank line between two) is an error
+   * instead of being skipped, where it would mean a variable that was not set (`$A,$B`, B unset).
+   */
+  readonly noEmptyItems?: boolean;
   /** Validation pattern for string inputs (also rendered into GitLab's `regex`); must accept ''. */
   readonly regex?: string;
   /** Surfaces that show this input (default: all). */

@@ -11,6 +11,7 @@ const spec = defineSpec({
     image: { type: 'string', required: true, description: 'image' },
     tags: { type: 'list', aliases: ['destination'], description: 'tags' },
     args: { type: 'list', separator: 'newline', description: 'args' },
+    sources: { type: 'list', noEmptyItems: true, description: 'sources' },
     push: { type: 'boolean', default: true, description: 'push' },
     retries: { type: 'number', default: 0, description: 'retries' },
     level: { type: 'number', description: 'level' },
@@ -28,6 +29,7 @@ describe('parseInputs', () => {
       image: 'x',
       tags: [],
       args: [],
+      sources: [],
       push: true,
       retries: 0,
       level: undefined,
@@ -41,6 +43,19 @@ describe('parseInputs', () => {
     const { values } = parseInputs(spec, { image: 'x', tags: 'a:1, a:2\n\na:3\n', args: 'A=1,2\nB=3' });
     expect(values.tags).toEqual(['a:1', 'a:2', 'a:3']);
     expect(values.args).toEqual(['A=1,2', 'B=3']);
+  });
+
+  it('refuses an empty item where the input says it means an unset variable', () => {
+    expect(parseInputs(spec, { image: 'x', sources: '\nr/a@1\nr/b@2\n' }).values.sources).toEqual([
+      'r/a@1',
+      'r/b@2',
+    ]);
+    for (const sources of ['r/a@1,', ',r/b@2', 'r/a@1,,r/b@2', 'r/a@1\n\nr/b@2', 'r/a@1, '])
+      expect(() => parseInputs(spec, { image: 'x', sources })).toThrow(
+        /parsing input sources of demo: item \d of ".*" is empty \(a variable that is not set\?\)/,
+      );
+    // other lists skip empty items
+    expect(parseInputs(spec, { image: 'x', tags: 'a:1,' }).values.tags).toEqual(['a:1']);
   });
 
   it('concatenates repeated values (CLI flags) and accepts aliases', () => {

@@ -9,6 +9,7 @@ export const indexSpec = /* @__PURE__ */ defineSpec({
     sources: {
       type: 'list',
       required: true,
+      noEmptyItems: true,
       description: 'Per-platform images by digest (repo@sha256:…), one per line or comma-separated.',
     },
     tags: {
