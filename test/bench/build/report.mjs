@@ -23,7 +23,7 @@ export function formatReport(results, { runs, warm, flavour, load, uplink }) {
   out.push(
     `kaniko-ts: one node process per build, ${flavour}, start-up included; buildah: \`bud --layers\` + \`push\`. ` +
       `Both push to the same loopback registry${uplink ? `, through a proxy that limits uploads to ${uplink} MiB/s` : ''}. Load average ${load.map((l) => l.toFixed(1)).join(' → ')} on 2 cores (other work running). ` +
-      "Floor: build/push-floor.mjs, a bundled node process that sends only the requests of kaniko-ts's warm push with undici (base manifests ‖ upload session; layer HEADs ‖ config PUT; manifest PUT), re-pushing the image kaniko-ts pushed: node start-up, undici and the registry, without any of kaniko-ts's own work. " +
+      "Floor: build/push-floor.mjs, a bundled node process that sends only the requests of kaniko-ts's warm push with undici (base manifests ‖ upload session; layer HEADs ‖ config PUT ‖ the tag's manifest HEAD; the manifest PUT only if the tag named another image), re-pushing the image kaniko-ts pushed: node start-up, undici and the registry, without any of kaniko-ts's own work. " +
       'Published columns: TESTING.md "Measured peers" (kaniko 1.23.2, buildah 1.28, same machine type, n=5, tmpfs), for reference only; compare ratios, not seconds, across runs.\n',
   );
   out.push(
