@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,6 +180,27 @@ describe.each(variants)('%s registry', (variant) => {
       `getting manifest ${reg().host}/roundtrip/tags:nope: 404 manifest_unknown: manifest unknown`,
     );
     await client.close();
+  });
+
+  it('keeps its connection open across HEADs (a push is mostly HEADs)', async () => {
+    const client = clientFor(reg());
+    const ref = `${reg().host}/roundtrip/heads:v1`;
+    await client.pushImage(ref, assembleImage([randomLayer(1000)]));
+    await client.close();
+    const connected: unknown[] = [];
+    const onConnect = (message: unknown) => connected.push(message);
+    subscribe('undici:client:connected', onConnect);
+    const fresh = clientFor(reg());
+    try {
+      for (let i = 0; i < 6; i++) expect(await fresh.head(ref)).toBeDefined();
+    } finally {
+      unsubscribe('undici:client:connected', onConnect);
+      await fresh.close();
+    }
+    // undici closes the connection after each HEAD unless told not to: six connections (and TLS
+    // handshakes) then; a second one when a HEAD goes out before the first is back in the pool
+    expect(connected.length).toBeGreaterThanOrEqual(1);
+    expect(connected.length).toBeLessThanOrEqual(2);
   });
 
   it('does not put a manifest the tag names already, and moves the tag to another image', async () => {

@@ -38,7 +38,11 @@ class FakeRegistry {
   #server: Server = createServer((req, res) => void this.#handle(req, res));
   #clock = 0;
 
+  /** TCP connections the registry accepted. */
+  connections = 0;
+
   start(): Promise<string> {
+    this.#server.on('connection', () => this.connections++);
     return listenLocal(this.#server);
   }
 
@@ -240,6 +244,25 @@ describe('pushImage round trips', () => {
     expect(puts).toBeGreaterThanOrEqual(1);
     expect(puts).toBeLessThanOrEqual(2);
     expect(registry.seen.filter((s) => s.method === 'POST')).toHaveLength(puts);
+  });
+});
+
+describe('connections', () => {
+  it('keeps the connection open after a HEAD (undici closes it unless told not to)', async () => {
+    const host = await setUp();
+    const blobs = Array.from({ length: 5 }, layer);
+    for (const b of blobs) registry.stored.add(b.layer.descriptor().digest);
+    for (const b of blobs) {
+      const outcome = await client.pushBlob(`${host}/app:v1`, {
+        descriptor: b.layer.descriptor(),
+        open: async () => b.bytes,
+      });
+      expect(outcome).toBe('existed');
+    }
+    expect(registry.seen.map((s) => s.method)).toEqual(['HEAD', 'HEAD', 'HEAD', 'HEAD', 'HEAD']);
+    // five without reset: false; a second one when a HEAD is sent before undici has put the
+    // first connection back in its pool
+    expect(registry.connections).toBeLessThanOrEqual(2);
   });
 });
 

@@ -189,6 +189,9 @@ export class HttpTransport {
         body: redirects === 0 ? (req.body?.() as Dispatcher.DispatchOptions['body']) : undefined,
         headersTimeout: this.#options.headersTimeoutMs,
         bodyTimeout: this.#options.bodyTimeoutMs,
+        // undici closes the connection after every HEAD (for servers that send a body anyway);
+        // registries do not, and a push is mostly HEADs: each would cost a new TCP (and TLS) connection
+        ...(req.method === 'HEAD' ? { reset: false } : {}),
       });
       const location = res.headers.location;
       const follow =
