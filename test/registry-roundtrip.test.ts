@@ -163,6 +163,17 @@ describe.each(variants)('%s registry', (variant) => {
     expect(err.code).toBe('PLATFORM_NOT_FOUND');
     expect((await client.pullIndex(ref)).mediaType).toBe('application/vnd.oci.image.index.v1+json');
     await client.close();
+    // pushed again by the next run: neither the index nor its children are put again
+    const events: RegistryLogEvent[] = [];
+    const again = clientFor(reg(), { logger: (e) => events.push(e) });
+    expect(await again.pushIndex(ref, index)).toBe(digest);
+    await again.close();
+    const skipped = events.map((e) => e.message).filter((m) => m.includes('not put again'));
+    expect(skipped).toEqual([
+      `${reg().host}/roundtrip/multi@${await amd.digest()} is ${await amd.digest()} already: manifest not put again`,
+      `${reg().host}/roundtrip/multi@${await arm.digest()} is ${await arm.digest()} already: manifest not put again`,
+      `${ref} is ${digest} already: index not put again`,
+    ]);
   });
 
   it('tags, lists tags, checks push permission and reports unknown manifests', async () => {

@@ -1,6 +1,13 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Descriptor, type Digest, type Image, type ImageIndex, isIndexMediaType } from '@kaniko-ts/oci';
+import {
+  type Descriptor,
+  type Digest,
+  type Image,
+  type ImageIndex,
+  isIndexMediaType,
+  sha256,
+} from '@kaniko-ts/oci';
 import { repositoryScope } from './auth/authenticator.js';
 import { loadBlobLocations, REMEMBERED_BLOB_BYTES, storeBlobLocation } from './internal/cached-content.js';
 import { type ClientContext, recordBlobSource, v2Path } from './internal/context.js';
@@ -324,7 +331,10 @@ export function currentManifest(ctx: ClientContext, ref: Reference): Promise<Des
   });
 }
 
-/** Pushes every child of an index by digest (recursively), then the index by tag. */
+/**
+ * Pushes every child of an index by digest (recursively), then the index by tag, unless the tag
+ * names this index already (asked beside the children's pushes, as `pushImageTo` does).
+ */
 export async function pushIndexTo(
   ctx: ClientContext,
   ref: Reference,
@@ -332,6 +342,7 @@ export async function pushIndexTo(
   options: PushOptions = {},
 ): Promise<Digest> {
   const manifest = await index.manifest();
+  const current = manifest.subject === undefined ? currentManifest(ctx, ref) : undefined;
   for (const child of manifest.manifests) {
     const target = new Reference(ref.registry, ref.repository, undefined, child.digest);
     if (isIndexMediaType(child.mediaType)) {
@@ -340,6 +351,12 @@ export async function pushIndexTo(
       await pushImageTo(ctx, target, await index.image(child), options);
     }
   }
-  const { digest } = await putManifest(ctx, ref, await index.rawManifest(), index.mediaType);
+  const raw = await index.rawManifest();
+  const own = sha256(raw);
+  if ((await current)?.digest === own) {
+    ctx.log('debug', `${ref} is ${own} already: index not put again`);
+    return own;
+  }
+  const { digest } = await putManifest(ctx, ref, raw, index.mediaType);
   return digest;
 }
