@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { InstructionKind, PlannedInstruction } from '@kaniko-ts/dockerfile';
 import type { Layer } from '@kaniko-ts/oci';
 import type { CachedLayer, LayerCache } from './layer-cache.js';
@@ -11,6 +12,11 @@ export interface CacheSessionOptions {
   kinds?: ReadonlySet<InstructionKind>;
   /** Failed stores (a warning, never a build failure, as in kaniko). */
   onWarning?: (message: string) => void;
+  /**
+   * What the image's config depends on besides the target stage's final key (the `--label`
+   * values): part of the key under which the time of its first build is kept (`imageTime`).
+   */
+  imageSalt?: string;
 }
 
 /** What a session did, for logs and job summaries. */
@@ -44,21 +50,35 @@ export class CacheSession {
     private readonly hits: Map<string, CachedLayer>,
     private readonly kinds: ReadonlySet<InstructionKind>,
     private readonly warn: (message: string) => void,
+    private readonly imageKey: string | undefined,
   ) {}
 
+  /**
+   * Computes every key and looks them all up in one parallel `get`, with the key under which the
+   * time of the image's first build is kept (from the target stage's final key, so the answer is
+   * there when the image is assembled, without a lookup of its own).
+   */
   static async open(
     cache: LayerCache,
     req: PlanKeysRequest,
     opts: CacheSessionOptions = {},
   ): Promise<CacheSession> {
     const keys = await planCacheKeys(req);
-    const hits = await cache.get(keys.keys());
+    const final = keys.stages.get(req.plan.target)?.final;
+    const imageKey =
+      final === undefined
+        ? undefined
+        : createHash('sha256')
+            .update(`kaniko-ts image time v1\n${final}\n${opts.imageSalt ?? ''}`)
+            .digest('hex');
+    const hits = await cache.get(imageKey === undefined ? keys.keys() : [...keys.keys(), imageKey]);
     return new CacheSession(
       cache,
       keys,
       hits,
       opts.kinds ?? DEFAULT_CACHED_KINDS,
       opts.onWarning ?? (() => {}),
+      imageKey,
     );
   }
 
@@ -104,24 +124,28 @@ export class CacheSession {
   }
 
   /**
-   * When the image whose content key is `key` (`imageContentKey`) was first built, if the cache
-   * remembers it. Only asked when no step ran: a step that ran made new layers, so its image is new.
+   * When the image whose content key is `contentKey` (`imageContentKey`) was first built, if the
+   * cache remembers it (found by the lookup `open` made). Only when no step ran: a step that ran
+   * made new layers, so its image is new.
    */
-  async imageTime(key: string): Promise<string | undefined> {
-    if (this.counts.misses > 0 || this.counts.unkeyed > 0) return undefined;
-    try {
-      const hit = (await this.cache.get([key])).get(key);
-      const created = hit?.emptyLayer === true ? hit.history.created : undefined;
-      return created !== undefined && !Number.isNaN(Date.parse(created)) ? created : undefined;
-    } catch (e) {
-      this.warn(`looking up when this image was first built: ${(e as Error).message}`);
-      return undefined;
-    }
+  imageTime(contentKey: string): string | undefined {
+    if (this.counts.misses > 0 || this.counts.unkeyed > 0 || this.imageKey === undefined) return undefined;
+    const hit = this.hits.get(this.imageKey);
+    if (hit?.emptyLayer !== true || hit.history.comment !== contentKey) return undefined;
+    const created = hit.history.created;
+    return created !== undefined && !Number.isNaN(Date.parse(created)) ? created : undefined;
   }
 
-  /** Remembers that the image whose content key is `key` was built at `time` (see `flush`). */
-  rememberImageTime(key: string, time: string): void {
-    const meta = { createdBy: 'kaniko-ts: image built', emptyLayer: true, madeAt: new Date(time) };
+  /** Remembers that the image whose content key is `contentKey` was built at `time` (see `flush`). */
+  rememberImageTime(contentKey: string, time: string): void {
+    const key = this.imageKey;
+    if (key === undefined) return;
+    const meta = {
+      createdBy: 'kaniko-ts: image built',
+      comment: contentKey,
+      emptyLayer: true,
+      madeAt: new Date(time),
+    };
     this.puts.push(
       this.cache.put(key, undefined, meta).catch((e: unknown) => {
         this.warn(`remembering when this image was built (${key}): ${(e as Error).message}`);

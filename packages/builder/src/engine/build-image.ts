@@ -128,7 +128,10 @@ class Build implements StageServices {
             imageDigest: async (ref) => (await this.image(ref)).digest(),
             context: this.req.context,
           },
-          { onWarning: (m) => this.req.events?.info?.(m) },
+          {
+            onWarning: (m) => this.req.events?.info?.(m),
+            imageSalt: JSON.stringify(this.req.labels ?? {}),
+          },
         )
       : undefined;
 
@@ -170,7 +173,7 @@ class Build implements StageServices {
     const config = await image.config();
     const clock = this.created();
     const key = imageContentKey(config, clock);
-    const time = await cache.imageTime(key);
+    const time = cache.imageTime(key);
     if (time === undefined) {
       cache.rememberImageTime(key, clock);
       await cache.flush();

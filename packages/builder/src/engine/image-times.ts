@@ -6,8 +6,10 @@ import type { History, ImageConfig } from '@kaniko-ts/oci';
  * do (kaniko stamps every build with a new time, so its digest changes each time). The timestamps
  * this build wrote (`clock`: the config's `created` and the history entries it made) are the only
  * part of the config that differs between two builds of the same content; this key hashes the rest
- * (layers by diffID, every history entry, the whole container config), and the layer cache
- * remembers when an image with that key was first built, to stamp the rebuild with that time.
+ * (layers by diffID, every history entry, the whole container config). The layer cache keeps,
+ * under a key derived from the target stage's final cache key, when an image was first built and
+ * this key of its content (`CacheSession.imageTime`): a rebuild whose content key is the same is
+ * stamped with that time.
  */
 export function imageContentKey(config: ImageConfig, clock: string): string {
   const { created: _, ...rest } = config;
