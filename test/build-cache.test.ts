@@ -51,7 +51,8 @@ it('engine with cache: rebuild runs nothing and reads no base layer; a hit befor
   const cache = new LocalDirLayerCache(join(work, 'cache'));
   const exec = (await detectExecutor()).executor;
   let n = 0;
-  const run = async (buildArgs: Record<string, string> = { V: '1' }) => {
+  let allRuns = 0;
+  const run = async (buildArgs: Record<string, string> = { V: '1' }, ready?: Promise<unknown>) => {
     const day = n++;
     const counts = { runs: 0, baseReads: 0, info: [] as string[] };
     const wrap = (l: Layer): Layer => ({
@@ -80,6 +81,7 @@ it('engine with cache: rebuild runs nothing and reads no base layer; a hit befor
           kind: exec.kind,
           run: (o) => {
             counts.runs++;
+            allRuns++;
             return exec.run(o);
           },
         },
@@ -88,6 +90,7 @@ it('engine with cache: rebuild runs nothing and reads no base layer; a hit befor
         now: () => new Date(Date.UTC(2026, 0, 1 + day)),
         buildArgs,
         cache,
+        ...(ready ? { ready } : {}),
         events: { info: (m) => counts.info.push(m) },
       },
       { snapshotter: new StatWalkSnapshotter({}) },
@@ -103,7 +106,7 @@ it('engine with cache: rebuild runs nothing and reads no base layer; a hit befor
   expect(await readFile(join(first.root, 'child'), 'utf8')).toBe('firstbuilt\n');
   const cfg1 = await first.result.image.config();
 
-  const second = await run();
+  const second = await run(undefined, Promise.resolve());
   expect(second.runs).toBe(0);
   const cfg2 = await second.result.image.config();
   expect(cfg2.rootfs.diff_ids).toEqual(cfg1.rootfs.diff_ids);
@@ -130,6 +133,14 @@ it('engine with cache: rebuild runs nothing and reads no base layer; a hit befor
   const fourth = await run({ V: '2' });
   expect(fourth.runs).toBe(1);
   expect(await readFile(join(fourth.root, 'v'), 'utf8')).toBe('2\n');
+
+  // a check that fails (the push permission) stops the first step that has to run, before it runs
+  const refused = Promise.reject(new Error('push refused'));
+  refused.catch(() => undefined);
+  const before = allRuns;
+  const denied = await run({ V: 'denied' }, refused).catch((e: unknown) => e);
+  expect((denied as Error).message).toBe('push refused');
+  expect(allRuns).toBe(before);
 });
 
 it('build() with --cache and a registry cache repository: the rebuild is fully cached', async () => {

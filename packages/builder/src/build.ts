@@ -178,7 +178,9 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
       };
     }
     checkCompressionLevel(opts);
-    // the push-permission check runs while the executor and snapshotter are probed; awaited before building
+    // the push-permission check runs while the build plans, looks its cache up and replays hits; the
+    // first step that has to run, the first upload and the push wait for it (a refusal fails the
+    // build before anything runs)
     const permission =
       opts.push && !opts.skipPushPermissionCheck
         ? Promise.all(opts.destinations.map((d) => opts.registry.checkPushPermission(d)))
@@ -197,7 +199,6 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
     const lazy = (opts.cache === true || !bases.runs) && opts.executor !== 'in-place';
     const setup = new ExecutionSetupOnce(() => prepareExecution(opts, workDir, internals.probe));
     const eager = lazy ? undefined : await setup.get();
-    await permission;
     // a restart in place does not show again the steps the lazy attempt showed (see RestartEvents)
     const events = new RestartEvents(opts.events);
     const attempt = async (
@@ -207,7 +208,9 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
     ): Promise<BuildResult> => {
       // the final image's layers are uploaded while the build goes on (see LayerUploader)
       const uploader =
-        opts.push && opts.destinations.length > 0 && !opts.singleSnapshot ? layerUploader(opts) : undefined;
+        opts.push && opts.destinations.length > 0 && !opts.singleSnapshot
+          ? layerUploader(opts, permission)
+          : undefined;
       const inPlace = prepared?.executor.inPlace;
       const result = await buildImage(
         {
@@ -235,12 +238,14 @@ export async function buildWith(opts: BuildOptions, internals: BuildInternals): 
           cache: chooseLayerCache(opts),
           events: attemptEvents,
           now: opts.now,
+          ...(permission ? { ready: permission } : {}),
         },
         prepared ? preparedParts(prepared) : setup.lazyParts(),
       ).catch(async (error: unknown) => {
         await uploader?.cancel();
         throw error;
       });
+      await permission;
       if (uploader) {
         // the image's config blob is pushed while the layers' uploads finish, not after them: the
         // final push then has only the manifest left (its config HEAD and PUT used to follow the layers)

@@ -32,10 +32,14 @@ export async function writeOutputs(opts: BuildOptions, image: Image, digest: str
   return pushed;
 }
 
-/** Pushes each layer to every destination as soon as the engine hands it over. */
-export function layerUploader(opts: BuildOptions): LayerUploader {
-  return new LayerUploader((layer, signal) =>
-    Promise.all(
+/**
+ * Pushes each layer to every destination as soon as the engine hands it over, once `ready` (the
+ * push-permission check) has passed: a refused push fails with the check's own error.
+ */
+export function layerUploader(opts: BuildOptions, ready?: Promise<unknown>): LayerUploader {
+  return new LayerUploader(async (layer, signal) => {
+    await ready;
+    return Promise.all(
       opts.destinations.map((dest) =>
         opts.registry.pushBlob(
           dest,
@@ -43,8 +47,8 @@ export function layerUploader(opts: BuildOptions): LayerUploader {
           { signal, onProgress: (p) => opts.events?.push?.({ destination: dest, ...p }) },
         ),
       ),
-    ),
-  );
+    );
+  });
 }
 
 /**

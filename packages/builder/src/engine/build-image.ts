@@ -236,6 +236,7 @@ class Build implements StageServices {
       let layer: Layer | undefined;
       if (hit) layer = await builder.replay(ins, hit);
       else {
+        await this.req.ready;
         ({ layer } = await builder.run(ins));
         const made = state.history.at(-1);
         cache?.store(index, i, ins, layer, {

@@ -79,6 +79,12 @@ export interface BuildRequest {
   events?: BuildEvents;
   /** Clock, for `created` timestamps. */
   now?: () => Date;
+  /**
+   * Awaited before the first instruction that has to run (a cache miss), so a check started with
+   * the build (the push-permission check) fails it before anything runs, while planning, cache
+   * lookups and cached steps go on meanwhile. A rejection fails the build with that error.
+   */
+  ready?: Promise<unknown>;
   /** Downloads for ADD <url>. */
   fetch?: typeof fetch;
 }

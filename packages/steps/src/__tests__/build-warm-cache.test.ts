@@ -30,8 +30,9 @@ const skopeo = (...args: string[]) => execFileSync('skopeo', [...args, '--tls-ve
 
 /**
  * A warm `--cache --cache-dir` build through the build step, against a real registry: the base
- * image's config comes from `<cache-dir>/registry` (the tag is still resolved by the registry), and
- * the new image's config goes into the permission check's upload session without a HEAD.
+ * image's config comes from `<cache-dir>/registry` (the tag is still resolved by the registry), the
+ * image's config goes into the permission check's upload session without a HEAD, and the rebuild,
+ * the same image, puts no manifest.
  */
 describe('build step, warm with --cache-dir', () => {
   let registry: RunningRegistry;
@@ -93,12 +94,16 @@ describe('build step, warm with --cache-dir', () => {
     expect(warm.requests).toContain('GET /v2/demo/base/manifests/1');
     expect(warm.config.config.Env).toContain('FROM_BASE=yes');
     expect(warm.config.config.Labels).toEqual({ app: '1' });
-    // the new config was put into the kept upload session, with no HEAD of its own
-    const newConfig = JSON.parse(skopeo('inspect', '--raw', `docker://${registry.host}/demo/app:1`)).config
+    // the same content is the same image: its config went into the kept upload session with no
+    // HEAD of its own, and the manifest the tag names already was not put again
+    const config = JSON.parse(skopeo('inspect', '--raw', `docker://${registry.host}/demo/app:1`)).config
       .digest;
-    expect(warm.out?.digest).not.toBe(cold.out?.digest);
-    expect(warm.requests).not.toContain(`HEAD /v2/demo/app/blobs/${newConfig}`);
+    expect(warm.out?.digest).toBe(cold.out?.digest);
+    expect(warm.requests).not.toContain(`HEAD /v2/demo/app/blobs/${config}`);
     expect(warm.requests.filter((r) => r.startsWith('POST /v2/demo/app/blobs/uploads'))).toHaveLength(1);
+    expect(warm.requests).toContain('HEAD /v2/demo/app/manifests/1');
+    expect(warm.requests).not.toContain('PUT /v2/demo/app/manifests/1');
+    expect(cold.requests).toContain('PUT /v2/demo/app/manifests/1');
   });
 
   it('detects a tampered cached base config by its digest, fetches it again and repairs the file', async () => {
