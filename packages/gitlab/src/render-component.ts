@@ -4,9 +4,16 @@ import { inputVariable } from './gitlab-inputs.js';
 /** Executor image the components run in by default (Node 24 + the bundled CLI). */
 export const DEFAULT_EXECUTOR_IMAGE = 'ghcr.io/org/kaniko-ts:1';
 
-/** Where the job writes its dotenv report and its larger artifacts. */
+/** Where the job writes its dotenv report and its larger artifacts (without a `dotenv-suffix`). */
 export const DOTENV_FILE = 'kaniko-ts.env';
 export const ARTIFACT_DIR = 'kaniko-ts';
+/**
+ * The names a job uses: with a `dotenv-suffix` they carry it (`kaniko-ts_ARM64.env`), so jobs of one
+ * pipeline that share a directory (gitlab-ci-local's shell executor) or whose artifacts a later job
+ * extracts side by side never overwrite each other's report.
+ */
+const SUFFIXED_DOTENV_FILE = 'kaniko-ts$[[ inputs.dotenv-suffix ]].env';
+const SUFFIXED_ARTIFACT_DIR = 'kaniko-ts$[[ inputs.dotenv-suffix ]]';
 
 const SIGNING_STEPS = new Set(['build', 'sign', 'attest-sbom']);
 
@@ -103,8 +110,8 @@ export function renderComponent(spec: StepSpec): string {
     lines.push('  id_tokens:', '    SIGSTORE_ID_TOKEN:', '      aud: sigstore');
   }
   lines.push('  variables:');
-  lines.push(`    KANIKO_TS_DOTENV: ${q(DOTENV_FILE)}`);
-  lines.push(`    KANIKO_TS_ARTIFACT_DIR: ${q(ARTIFACT_DIR)}`);
+  lines.push(`    KANIKO_TS_DOTENV: ${q(SUFFIXED_DOTENV_FILE)}`);
+  lines.push(`    KANIKO_TS_ARTIFACT_DIR: ${q(SUFFIXED_ARTIFACT_DIR)}`);
   lines.push(`    KANIKO_TS_DOTENV_SUFFIX: "$[[ inputs.dotenv-suffix ]]"`);
   for (const name of Object.keys(inputs)) {
     if (spec.inputs[name] === undefined) continue;
@@ -116,9 +123,9 @@ export function renderComponent(spec: StepSpec): string {
     '  artifacts:',
     '    when: always',
     '    paths:',
-    `      - ${ARTIFACT_DIR}/`,
+    `      - ${q(`${SUFFIXED_ARTIFACT_DIR}/`)}`,
     '    reports:',
-    `      dotenv: ${DOTENV_FILE}`,
+    `      dotenv: ${q(SUFFIXED_DOTENV_FILE)}`,
   );
   return `${lines.join('\n')}\n`;
 }

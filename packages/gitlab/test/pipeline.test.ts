@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,6 +133,13 @@ describe('GitLab pipeline from the components', () => {
     const digest = /kaniko-ts-index\s+> digest=(sha256:[a-f0-9]{64})/.exec(log)?.[1];
     expect(digest).toBeDefined();
     expect(log).toContain(`DEPLOY=${repo}@${digest}`);
+    // the two builds ran in one directory (the shell executor): each wrote its own report, so
+    // neither overwrote the other's before it was collected (which once left the index one platform)
+    for (const arch of ['AMD64', 'ARM64']) {
+      const report = readFileSync(join(project, `kaniko-ts_${arch}.env`), 'utf8');
+      expect(report).toMatch(new RegExp(`^KANIKO_TS_IMAGE_REF_${arch}=${repo}@sha256:[a-f0-9]{64}$`, 'm'));
+      expect(report).not.toContain(arch === 'AMD64' ? '_ARM64=' : '_AMD64=');
+    }
     const raw = execFileSync('skopeo', [
       'inspect',
       '--raw',
