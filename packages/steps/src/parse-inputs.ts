@@ -15,9 +15,14 @@ const FALSE = new Set(['false', 'False', 'FALSE']);
 
 /** Splits a list value: newlines always, commas too unless the input keeps commas. */
 export function splitList(raw: string, separator: InputSpec['separator']): string[] {
+  return rawItems(raw, separator).filter((s) => s !== '');
+}
+
+/** A list value's items, trimmed, empty ones included. */
+function rawItems(raw: string, separator: InputSpec['separator']): string[] {
   const lines = raw.split(/\r?\n/);
   const items = separator === 'newline' ? lines : lines.flatMap((l) => l.split(','));
-  return items.map((s) => s.trim()).filter((s) => s !== '');
+  return items.map((s) => s.trim());
 }
 
 /** Throws when `raw` (leading and trailing blank lines aside) has an empty item. */
@@ -26,9 +31,7 @@ function checkNoEmptyItems(
   separator: InputSpec['separator'],
   bad: (why: string) => Error,
 ): void {
-  const lines = raw.trim().split(/\r?\n/);
-  const items = separator === 'newline' ? lines : lines.flatMap((l) => l.split(','));
-  const empty = items.findIndex((s) => s.trim() === '');
+  const empty = rawItems(raw.trim(), separator).indexOf('');
   if (raw.trim() !== '' && empty >= 0) {
     throw bad(`item ${empty + 1} of ${JSON.stringify(raw.trim())} is empty (a variable that is not set?)`);
   }
