@@ -12,8 +12,9 @@ export const ARTIFACT_DIR = 'kaniko-ts';
  * pipeline that share a directory (gitlab-ci-local's shell executor) or whose artifacts a later job
  * extracts side by side never overwrite each other's report.
  */
-const SUFFIXED_DOTENV_FILE = 'kaniko-ts$[[ inputs.dotenv-suffix ]].env';
-const SUFFIXED_ARTIFACT_DIR = 'kaniko-ts$[[ inputs.dotenv-suffix ]]';
+const SUFFIX = '$[[ inputs.dotenv-suffix ]]';
+const SUFFIXED_DOTENV_FILE = DOTENV_FILE.replace(/\.env$/, `${SUFFIX}.env`);
+const SUFFIXED_ARTIFACT_DIR = `${ARTIFACT_DIR}${SUFFIX}`;
 
 const SIGNING_STEPS = new Set(['build', 'sign', 'attest-sbom']);
 
@@ -112,7 +113,7 @@ export function renderComponent(spec: StepSpec): string {
   lines.push('  variables:');
   lines.push(`    KANIKO_TS_DOTENV: ${q(SUFFIXED_DOTENV_FILE)}`);
   lines.push(`    KANIKO_TS_ARTIFACT_DIR: ${q(SUFFIXED_ARTIFACT_DIR)}`);
-  lines.push(`    KANIKO_TS_DOTENV_SUFFIX: "$[[ inputs.dotenv-suffix ]]"`);
+  lines.push(`    KANIKO_TS_DOTENV_SUFFIX: ${q(SUFFIX)}`);
   for (const name of Object.keys(inputs)) {
     if (spec.inputs[name] === undefined) continue;
     lines.push(`    ${inputVariable(name)}: "$[[ inputs.${name} ]]"`);
