@@ -22,8 +22,8 @@ export interface CachedScript<T> {
  * node's own compile cache (`module.enableCompileCache`) stores a module's code right after it is
  * compiled, which is only its top level: every function is compiled again, lazily, on its first call
  * in every process. A `vm.Script`'s cache can instead be made at the end of a run
- * (`script.createCachedData()`), and then holds every function that run called. A warm build spends
- * most of its CPU time in such first calls, so it starts from the code of an earlier build.
+ * (`script.createCachedData()`), and then holds every function that run called, so a warm build
+ * starts from the code of an earlier build: 20–30 ms less CPU of its ~130 ms (CLI README).
  *
  * Which run writes it: the first one finds no cache and writes one (`<key>.1.v8`). That run is
  * usually a cold build, which compiles code a warm build never calls, and in a long run V8 drops
@@ -31,9 +31,8 @@ export interface CachedScript<T> {
  * it writes it again (`<key>.2.v8`), and that one is kept. The key is the file's name, CRC-32 and
  * size: another bundle never reads this one's code. V8 itself refuses a cache made by another
  * version of V8 or with other flags (`cachedDataRejected`); the run then starts again from the first
- * generation, and the refused file goes. Files
- * are written to a temporary name and renamed, so concurrent builds sharing a cache dir never read
- * half a file.
+ * generation, and the refused file goes. Files are written to a temporary name and renamed, so
+ * concurrent builds sharing a cache dir never read half a file.
  *
  * Without `cacheDir` the file is compiled and run with no cache.
  */
